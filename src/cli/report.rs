@@ -1,0 +1,55 @@
+//! Rendering diagnostics for people: miette's graphical reports, without colour when
+//! `NO_COLOR` is set or stderr is not a terminal.
+
+use std::io::IsTerminal;
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::config::ConfigError;
+use crate::config::diagnostic::WithSource;
+
+fn colour() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+fn handler() -> GraphicalReportHandler {
+    let theme = if colour() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false)
+}
+
+/// Installs miette's hook so any `miette::Report` renders the same way.
+pub fn install_hook() {
+    let _ = miette::set_hook(Box::new(|_| Box::new(handler())));
+}
+
+/// Renders any diagnostic to a string.
+pub fn render(diagnostic: &dyn miette::Diagnostic) -> String {
+    let mut out = String::new();
+    let _ = handler().render_report(&mut out, diagnostic);
+    out
+}
+
+/// Prints every problem of a config error, then a one-line summary, to stderr.
+pub fn print_config_error(err: &ConfigError) {
+    let mut out = String::new();
+    for p in &err.problems {
+        out.push_str(&render(&WithSource::new(p, &err.file)));
+        out.push('\n');
+    }
+    out.push_str(&format!("error: {err}\n"));
+    eprint!("{out}");
+}
+
+/// Prints a one-line error with an optional hint.
+pub fn error(message: &str, hint: Option<&str>) {
+    eprintln!("error: {message}");
+    if let Some(h) = hint {
+        eprintln!("hint: {h}");
+    }
+}

@@ -1,0 +1,104 @@
+//! The compiler: `lower` (Project → IR), `emit` (IR → text), `check` (IR against GitLab's
+//! schema and rules). [`compile`] runs them in order and never writes anything.
+//!
+//! Contract: the output is a pure function of the resolved project and the options, so the
+//! same input gives byte-identical output, and it has passed [`check`] before it is returned.
+//! A check failure here is a compiler bug and is reported as an internal error.
+
+pub mod check;
+pub mod emit;
+pub mod fingerprint;
+pub mod ir;
+pub mod lower;
+
+use crate::config::Project;
+pub use lower::{LowerOptions, job_name};
+
+/// The compiler produced a pipeline GitLab would refuse. This is a bug in `mlops`.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("internal error: the generated pipeline is invalid:\n{}", .findings.join("\n"))]
+#[diagnostic(
+    code(mlops::internal),
+    help("this is a bug in mlops; please report it with your mlops.toml")
+)]
+pub struct InternalError {
+    /// What failed.
+    pub findings: Vec<String>,
+}
+
+/// A compiled pipeline.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The IR, with the fingerprint filled in.
+    pub pipeline: ir::Pipeline,
+    /// The full file text, banner included.
+    pub text: String,
+    /// The structural fingerprint.
+    pub fingerprint: String,
+}
+
+/// Options for one compilation.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    /// Options for lowering.
+    pub lower: LowerOptions,
+}
+
+/// Lowers, fingerprints, checks and emits.
+pub fn compile(project: &Project, opts: &CompileOptions) -> Result<Compiled, InternalError> {
+    let mut pipeline = lower::lower(project, &opts.lower);
+    finish(&mut pipeline, &opts.lower.config_path, "mlops compile")
+}
+
+/// Fills the fingerprint, checks and emits a lowered pipeline.
+pub fn finish(
+    pipeline: &mut ir::Pipeline,
+    config_path: &str,
+    command: &str,
+) -> Result<Compiled, InternalError> {
+    let internal = |e: emit::EmitError| InternalError {
+        findings: vec![e.to_string()],
+    };
+    let blank = emit::body(pipeline).map_err(internal)?;
+    let fp = fingerprint::fingerprint(&blank);
+    if let Some(v) = pipeline.variables.get_mut(lower::FINGERPRINT_VAR) {
+        v.clone_from(&fp);
+    }
+    validate(pipeline)?;
+    let body = emit::body(pipeline).map_err(internal)?;
+    let text = format!("{}\n{body}", emit::banner(config_path, command));
+    Ok(Compiled {
+        pipeline: pipeline.clone(),
+        text,
+        fingerprint: fp,
+    })
+}
+
+/// The generated pipeline against the GitLab schema and the semantic rules.
+pub fn validate(pipeline: &ir::Pipeline) -> Result<(), InternalError> {
+    let json = serde_json::to_value(pipeline).map_err(|e| InternalError {
+        findings: vec![e.to_string()],
+    })?;
+    let mut findings: Vec<String> = check::check_schema(&json)
+        .into_iter()
+        .chain(check::check_semantics(&json))
+        .filter(|f| f.severity == check::Severity::Error)
+        .map(|f| format!("{}: {}", f.pointer, f.message))
+        .collect();
+    findings.dedup();
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(InternalError { findings })
+    }
+}
+
+/// A unified diff from `old` to `new`, with CRLF normalised, labelled with `path`.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    let old = old.replace("\r\n", "\n");
+    similar::TextDiff::from_lines(old.as_str(), new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{path} (on disk)"), &format!("{path} (generated)"))
+        .to_string()
+}

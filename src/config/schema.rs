@@ -1,0 +1,93 @@
+//! The JSON Schema of `mlops.toml`, generated from the config types, and the walk from an
+//! instance location to the sub-schema that governs it (for "did you mean").
+
+use serde_json::Value;
+
+use super::model::Config;
+
+/// The schema as pretty JSON with a trailing newline: the bytes of `schema/mlops.schema.json`.
+pub fn schema_json() -> String {
+    let mut text = serde_json::to_string_pretty(&schema_value()).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
+/// The schema as a JSON value.
+pub fn schema_value() -> Value {
+    let schema = schemars::schema_for!(Config);
+    let mut value = serde_json::to_value(schema).expect("a schema serializes");
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "$id".to_owned(),
+            Value::String(crate::SCHEMA_URL.to_owned()),
+        );
+    }
+    value
+}
+
+/// The sub-schema that applies at an instance JSON pointer, following `properties`,
+/// `additionalProperties`, `items`, `$ref` and the first object branch of `anyOf`/`oneOf`.
+pub fn subschema_at<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let mut node = resolve(root, root)?;
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        node = step(root, node, &seg)?;
+    }
+    Some(node)
+}
+
+fn step<'a>(root: &'a Value, node: &'a Value, seg: &str) -> Option<&'a Value> {
+    let node = resolve(root, node)?;
+    if let Some(p) = node.get("properties").and_then(|p| p.get(seg)) {
+        return resolve(root, p);
+    }
+    if let Some(ap) = node.get("additionalProperties").filter(|v| v.is_object()) {
+        return resolve(root, ap);
+    }
+    if let Some(items) = node.get("items").filter(|v| v.is_object()) {
+        if seg.parse::<usize>().is_ok() {
+            return resolve(root, items);
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(branches) = node.get(key).and_then(Value::as_array) {
+            for b in branches {
+                if let Some(found) = step(root, b, seg) {
+                    return Some(found);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Follows `$ref`s (local `#/$defs/...` only) and a lone `anyOf: [X, null]` for options.
+pub fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> Option<&'a Value> {
+    for _ in 0..16 {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            let path = r.strip_prefix('#')?;
+            node = root.pointer(path)?;
+            continue;
+        }
+        if let Some(branches) = node.get("anyOf").and_then(Value::as_array) {
+            let non_null: Vec<&Value> = branches
+                .iter()
+                .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+                .collect();
+            if non_null.len() == 1 && branches.len() == 2 {
+                node = non_null[0];
+                continue;
+            }
+        }
+        return Some(node);
+    }
+    None
+}
+
+/// The property names a sub-schema allows, in schema order.
+pub fn known_keys(node: &Value) -> Vec<String> {
+    node.get("properties")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}

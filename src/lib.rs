@@ -1,0 +1,21 @@
+//! `mlops`: compile a short `mlops.toml` into a complete GitLab CI ML pipeline, and run the
+//! pipeline's stages.
+//!
+//! `config::load → config::validate → compile::lower → compile::emit → write or --check`.
+//! Only [`cli`] and [`runtime`] touch files, the network and processes.
+
+pub mod cli;
+pub mod compile;
+pub mod config;
+pub mod exit;
+pub mod report;
+pub mod runtime;
+pub mod templates;
+
+/// This binary's version, as pinned by `mlops-version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Where editors fetch the schema named on the `#:schema` line.
+pub const SCHEMA_URL: &str =
+    "https://gitlab.com/mlops-rs/mlops/-/raw/main/schema/mlops.schema.json";
+/// The name of the wheel on PyPI that ships the binary.
+pub const PYPI_NAME: &str = "mlops-gitlab-ci";

@@ -1,0 +1,32 @@
+//! Report files every stage writes under `--report-dir`: `<stage>.json`, `<stage>.junit.xml`,
+//! dotenv files, `metrics.txt` (OpenMetrics) and `<stage>.annotations.json`.
+//!
+//! Contract: writers are atomic (temp file + rename), output is deterministic for the same
+//! input, and nothing here ever sees a token (callers pass redacted values).
+
+pub mod annotations;
+pub mod dotenv;
+pub mod junit;
+pub mod openmetrics;
+
+use std::path::Path;
+
+/// Writes bytes atomically, creating the parent directory.
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let name = path
+        .file_name()
+        .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Writes a value as pretty JSON with a trailing newline.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    text.push('\n');
+    write_file(path, &text)
+}

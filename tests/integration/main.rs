@@ -1,0 +1,7 @@
+//! The one integration test binary. Each module covers one area and runs the real `mlops`
+//! binary; the real tools the tests need (MLflow, DVC, moto, gitlab-ci-local, pre-commit) are
+//! installed and started by `scripts/test.sh`, and found through [`harness`].
+
+mod harness;
+
+mod compile;
