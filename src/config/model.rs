@@ -23,8 +23,10 @@ pub struct Config {
 
     /// The models, keyed by their registered model name. Each model gets its own
     /// validate → train → evaluate → register jobs, and models run in parallel.
-    #[schemars(length(min = 1))]
-    #[serde(default)]
+    #[schemars(extend(
+        "minProperties" = 1,
+        "propertyNames" = { "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$" }
+    ))]
     pub model: IndexMap<String, ModelSettings>,
 
     /// Where runs and models are tracked.

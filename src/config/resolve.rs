@@ -222,22 +222,6 @@ fn resolve_model(
     let before = problems.len();
     let key_span = doc.spans.key_span(at);
 
-    if name.is_empty()
-        || name.len() > MAX_JOB_NAME
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        || name.starts_with(['-', '_'])
-    {
-        problems.push(
-            Problem::new(src, key_span.clone(), format!("invalid model name `{name}`"), "model name")
-                .with_help(
-                    "use letters, digits, `-` and `_`, starting with a letter or digit (the name is \
-                     also the GitLab environment and report directory); set `as` for a different job prefix",
-                ),
-        );
-    }
-
     let mut missing = |key: &str, present: bool| {
         if !present {
             problems.push(

@@ -16,13 +16,58 @@ pub fn schema_json() -> String {
 pub fn schema_value() -> Value {
     let schema = schemars::schema_for!(Config);
     let mut value = serde_json::to_value(schema).expect("a schema serializes");
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert(
-            "$id".to_owned(),
-            Value::String(crate::SCHEMA_URL.to_owned()),
-        );
+    strip_null(&mut value);
+    // `$schema` and `$id` first, as editors and readers expect.
+    let mut out = serde_json::Map::new();
+    if let Value::Object(map) = value {
+        if let Some(s) = map.get("$schema") {
+            out.insert("$schema".to_owned(), s.clone());
+        }
+        out.insert("$id".to_owned(), Value::String(crate::SCHEMA_URL.to_owned()));
+        for (k, v) in map {
+            if k != "$schema" {
+                out.insert(k, v);
+            }
+        }
     }
-    value
+    Value::Object(out)
+}
+
+/// TOML has no null: `Option<T>` fields mean "may be absent", which `required` already says.
+/// Dropping schemars' `null` alternatives keeps editor hints and error messages about `T`.
+fn strip_null(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types[0].clone();
+                    map.insert("type".to_owned(), only);
+                }
+            }
+            let single = match map.get("anyOf") {
+                Some(Value::Array(branches)) if branches.len() == 2 => {
+                    let non_null: Vec<&Value> = branches
+                        .iter()
+                        .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+                        .collect();
+                    (non_null.len() == 1).then(|| non_null[0].clone())
+                }
+                _ => None,
+            };
+            if let Some(Value::Object(inner)) = single {
+                map.remove("anyOf");
+                for (k, val) in inner {
+                    map.entry(k).or_insert(val);
+                }
+            }
+            for val in map.values_mut() {
+                strip_null(val);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_null),
+        _ => {}
+    }
 }
 
 /// The sub-schema that applies at an instance JSON pointer, following `properties`,

@@ -17,9 +17,13 @@ pub fn typed(doc: &Document) -> Result<Config, Vec<Problem>> {
         .with_draft(jsonschema::Draft::Draft202012)
         .build(&schema)
         .expect("the generated schema compiles");
-    let mut problems = Vec::new();
+    let mut problems = check_model_names(doc);
     for error in validator.iter_errors(&doc.json) {
         let pointer = error.instance_path().as_str().to_owned();
+        // Model names are reported by `check_model_names` with their key span.
+        if error.schema_path().as_str().contains("/propertyNames") {
+            continue;
+        }
         problems.extend(describe(doc, &schema, &pointer, error.kind(), &error));
     }
     if !problems.is_empty() {
@@ -33,6 +37,38 @@ pub fn typed(doc: &Document) -> Result<Config, Vec<Problem>> {
             "here",
         )]
     })
+}
+
+/// Why model names are restricted, shown wherever one is refused.
+pub const MODEL_NAME_HELP: &str = "use letters, digits, `-` and `_`, starting with a letter or digit (the name is \
+     also the GitLab environment and the report directory); `as` sets a different job prefix";
+
+/// Whether a model name is usable as a GitLab environment, resource group and directory.
+pub fn valid_model_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() <= 255
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn check_model_names(doc: &Document) -> Vec<Problem> {
+    let Some(models) = doc.json.get("model").and_then(Value::as_object) else {
+        return vec![];
+    };
+    models
+        .keys()
+        .filter(|name| !valid_model_name(name))
+        .map(|name| {
+            let at = super::source::push_pointer("/model", name);
+            Problem::new(
+                &doc.source,
+                doc.spans.key_span(&at),
+                format!("invalid model name {name:?}"),
+                "model name",
+            )
+            .with_help(MODEL_NAME_HELP)
+        })
+        .collect()
 }
 
 /// `model.wine.min_threshold`, the way a TOML user names a key.
