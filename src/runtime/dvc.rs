@@ -1,0 +1,194 @@
+//! DVC around training: `dvc pull` before the script and `dvc add` + `dvc push` after a
+//! successful run, as argv (no shell), with a timeout so a dead remote never hangs the job.
+//! S3 credentials come from the usual `AWS_*` variables, which the child inherits untouched.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::cli::report;
+use crate::config::Model;
+use crate::config::resolve::Dvc;
+use crate::exit::Exit;
+use crate::runtime::log;
+use crate::runtime::process::{self, Ended, Spawn};
+
+/// Default timeout of one DVC command; `MLOPS_DVC_TIMEOUT` (seconds) overrides it.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(900);
+
+fn timeout() -> Duration {
+    std::env::var("MLOPS_DVC_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64)
+}
+
+fn program() -> OsString {
+    std::env::var_os("MLOPS_DVC").unwrap_or_else(|| "dvc".into())
+}
+
+/// What a failed DVC command means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Config(&'static str),
+    Network(&'static str),
+    Other,
+}
+
+/// Reads DVC's (and botocore's) words in the output tail.
+fn classify(tail: &str) -> Failure {
+    let t = tail.to_ascii_lowercase();
+    let config = [
+        ("nosuchbucket", "the S3 bucket does not exist; create it or fix the remote URL"),
+        ("unable to locate credentials", "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as masked CI/CD variables"),
+        ("invalidaccesskeyid", "the S3 access key is not valid: check AWS_ACCESS_KEY_ID"),
+        ("signaturedoesnotmatch", "the S3 secret key is wrong: check AWS_SECRET_ACCESS_KEY"),
+        ("access denied", "the credentials may not read or write this bucket"),
+        ("accessdenied", "the credentials may not read or write this bucket"),
+        ("no remote", "no DVC remote is configured: set `dvc_remote`, or `dvc remote add -d`"),
+        ("is not a dvc repository", "run `dvc init` in the repository and commit `.dvc/`"),
+        ("not a git repository", "DVC needs the job to run in the git checkout"),
+        ("does not exist", "a path given to DVC does not exist: check `dvc_files` / `dvc_push_paths`"),
+    ];
+    for (needle, why) in config {
+        if t.contains(needle) {
+            return Failure::Config(why);
+        }
+    }
+    let network = [
+        "could not connect",
+        "connection refused",
+        "connect timeout",
+        "read timeout",
+        "timed out",
+        "endpointconnectionerror",
+        "name or service not known",
+        "temporary failure in name resolution",
+        "slowdown",
+        "service unavailable",
+    ];
+    if network.iter().any(|n| t.contains(n)) {
+        return Failure::Network("the storage could not be reached");
+    }
+    Failure::Other
+}
+
+/// Runs `dvc <args>`; errors are printed and mapped to 2 (config) or 75 (network, timeout).
+fn dvc(args: &[&str]) -> Result<(), Exit> {
+    let limit = timeout();
+    let shown = format!("dvc {}", args.join(" "));
+    log::info(&format!("$ {shown}"));
+    let spec = Spawn {
+        program: program().into(),
+        args: args.iter().map(OsString::from).collect(),
+        env: vec![("DVC_NO_ANALYTICS".into(), "1".into())],
+        prefix: "[dvc] ".into(),
+        timeout: Some(limit),
+    };
+    let outcome = match process::run(&spec) {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            report::error(
+                "`dvc` is not installed (DVC is enabled for this model)",
+                Some("install it in the job image (`pip install 'dvc[s3]'`), or set `dvc_enabled = false`"),
+            );
+            return Err(Exit::Error);
+        }
+        Err(e) => {
+            report::error(&format!("could not start `dvc`: {e}"), None);
+            return Err(Exit::Error);
+        }
+    };
+    match outcome.ended {
+        Ended::Exited(0) => Ok(()),
+        Ended::TimedOut => {
+            report::error(
+                &format!("`{shown}` did not finish within {} s", limit.as_secs()),
+                Some("the remote may be unreachable; raise MLOPS_DVC_TIMEOUT for large data"),
+            );
+            Err(Exit::TempFail)
+        }
+        Ended::Interrupted(sig) => Err(Exit::Code(128 + sig as u8)),
+        Ended::Exited(code) | Ended::Signalled(code) => {
+            let last = outcome.tail.iter().rev().find(|l| !l.trim().is_empty()).cloned().unwrap_or_default();
+            let msg = format!("`{shown}` failed ({code}): {}", last.trim());
+            match classify(&outcome.tail_text()) {
+                Failure::Config(why) => {
+                    report::error(&msg, Some(why));
+                    Err(Exit::Error)
+                }
+                Failure::Network(why) => {
+                    report::error(&msg, Some(&format!("{why}; the job retries exit code 75")));
+                    Err(Exit::TempFail)
+                }
+                Failure::Other => {
+                    report::error(&msg, Some("see DVC's output above"));
+                    Err(Exit::Error)
+                }
+            }
+        }
+    }
+}
+
+fn with_remote<'a>(cmd: &'a str, remote: Option<&'a str>, targets: &'a [String]) -> Vec<&'a str> {
+    let mut args = vec![cmd];
+    if let Some(r) = remote {
+        args.extend(["-r", r]);
+    }
+    args.extend(targets.iter().map(String::as_str));
+    args
+}
+
+/// `dvc pull [-r remote] <files>`.
+pub fn pull(cfg: &Dvc) -> Result<Vec<String>, Exit> {
+    dvc(&with_remote("pull", cfg.remote.as_deref(), &cfg.files))?;
+    Ok(cfg.files.clone())
+}
+
+/// `dvc add` for outputs not yet tracked, then `dvc push [-r remote] <paths>`.
+pub fn push(cfg: &Dvc) -> Result<Vec<String>, Exit> {
+    for path in &cfg.push_paths {
+        if !Path::new(path).exists() {
+            report::error(
+                &format!("`{path}` (in `dvc_push_paths`) does not exist after training"),
+                Some("make the training script write it, or fix `dvc_push_paths`"),
+            );
+            return Err(Exit::Error);
+        }
+    }
+    let untracked: Vec<String> = cfg
+        .push_paths
+        .iter()
+        .filter(|p| !p.ends_with(".dvc") && !Path::new(&format!("{p}.dvc")).exists())
+        .cloned()
+        .collect();
+    if !untracked.is_empty() {
+        let mut args = vec!["add"];
+        args.extend(untracked.iter().map(String::as_str));
+        dvc(&args)?;
+    }
+    dvc(&with_remote("push", cfg.remote.as_deref(), &cfg.push_paths))?;
+    Ok(cfg.push_paths.clone())
+}
+
+/// For the validate stage: pulls the model's DVC data first, when DVC is enabled.
+pub fn pull_for_validate(model: &Model) -> Result<(), Exit> {
+    match &model.dvc {
+        Some(cfg) => pull(cfg).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_known_failures() {
+        assert!(matches!(classify("ERROR: ... NoSuchBucket: The specified bucket does not exist"), Failure::Config(w) if w.contains("bucket")));
+        assert!(matches!(classify("Unable to locate credentials"), Failure::Config(_)));
+        assert!(matches!(classify("Could not connect to the endpoint URL"), Failure::Network(_)));
+        assert_eq!(classify("something odd"), Failure::Other);
+    }
+}

@@ -1,0 +1,136 @@
+//! Where the tracking server is and how to authenticate: the tracking URI, the token, the
+//! flavour and the retry policy, resolved from flags, the environment and `mlops.toml`.
+
+use super::flavour::Flavour;
+use super::redact::Redactor;
+use super::retry::RetryPolicy;
+use crate::config::model::MlflowSettings;
+use crate::runtime::context::{CiEnv, Context};
+
+/// The default CI/CD variable that holds the token when `MLFLOW_TRACKING_TOKEN` is unset.
+pub const DEFAULT_TOKEN_VARIABLE: &str = "MLOPS_ACCESS_TOKEN";
+
+/// A resolved connection. Its `Debug` output never shows the token.
+#[derive(Clone)]
+pub struct Connection {
+    /// The tracking URI, without a trailing slash.
+    pub uri: String,
+    /// The bearer token, if any.
+    pub(crate) token: Option<String>,
+    /// The server dialect.
+    pub flavour: Flavour,
+    /// Retries and timeouts.
+    pub retry: RetryPolicy,
+    /// Masks the token in messages.
+    pub redactor: Redactor,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("uri", &self.display_uri())
+            .field("token", &self.token.as_ref().map(|_| super::redact::MASK))
+            .field("flavour", &self.flavour)
+            .finish_non_exhaustive()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Connection {
+    /// Resolves the connection of a stage. Errors are messages for `error:`, with a hint.
+    pub fn resolve(ctx: &Context, flag_uri: Option<&str>) -> Result<Self, (String, String)> {
+        let settings: MlflowSettings = ctx
+            .project
+            .as_ref()
+            .and_then(|p| p.config.mlflow.clone())
+            .unwrap_or_default();
+        Self::from_parts(flag_uri, &settings, &ctx.ci, &|k| var(k))
+    }
+
+    /// The resolution rules, with the environment passed in.
+    pub fn from_parts(
+        flag_uri: Option<&str>,
+        settings: &MlflowSettings,
+        ci: &CiEnv,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, (String, String)> {
+        let uri = flag_uri
+            .map(str::to_owned)
+            .or_else(|| env("MLFLOW_TRACKING_URI"))
+            .or_else(|| settings.tracking_uri.clone())
+            .or_else(|| match (&ci.api_v4_url, &ci.project_id) {
+                (Some(api), Some(id)) => Some(format!("{}/projects/{id}/ml/mlflow", api.trim_end_matches('/'))),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                (
+                    "no MLflow tracking URI".to_owned(),
+                    "set MLFLOW_TRACKING_URI, pass --tracking-uri, or set `[mlflow] tracking_uri` in mlops.toml (in GitLab CI it defaults to the project's MLflow API)".to_owned(),
+                )
+            })?;
+        let uri = uri.trim().trim_end_matches('/').to_owned();
+        if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+            return Err((
+                format!("the tracking URI `{}` is not an http(s) URL", super::redact::strip_userinfo(&uri)),
+                "mlops talks to MLflow over REST; local `file:` or database URIs need an MLflow server".to_owned(),
+            ));
+        }
+        let token_var = settings.token_variable.as_deref().unwrap_or(DEFAULT_TOKEN_VARIABLE);
+        let token = env("MLFLOW_TRACKING_TOKEN").or_else(|| env(token_var));
+        let flavour = Flavour::resolve(env("MLOPS_MLFLOW_FLAVOUR").as_deref(), settings.flavour, &uri)
+            .map_err(|e| (e, "use `gitlab`, `mlflow` or `auto`".to_owned()))?;
+        let retry = RetryPolicy::from_lookup(env).map_err(|e| {
+            (e, "see MLflow's MLFLOW_HTTP_REQUEST_* variables".to_owned())
+        })?;
+        let redactor = Redactor::new(token.clone());
+        Ok(Self { uri, token, flavour, retry, redactor })
+    }
+
+    /// The URI as it may be shown: credentials masked.
+    pub fn display_uri(&self) -> String {
+        self.redactor.apply(&self.uri)
+    }
+
+    /// The variables the Python child needs to reach the same server.
+    pub fn child_env(&self) -> Vec<(String, String)> {
+        let mut v = vec![("MLFLOW_TRACKING_URI".to_owned(), self.uri.clone())];
+        if let Some(t) = &self.token {
+            v.push(("MLFLOW_TRACKING_TOKEN".to_owned(), t.clone()));
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn precedence_and_ci_default() {
+        let ci = CiEnv {
+            api_v4_url: Some("https://gl.example/api/v4".into()),
+            project_id: Some("42".into()),
+            ..CiEnv::default()
+        };
+        let s = MlflowSettings::default();
+        let c = Connection::from_parts(None, &s, &ci, &env(&[("MLOPS_ACCESS_TOKEN", "t0k")])).unwrap();
+        assert_eq!(c.uri, "https://gl.example/api/v4/projects/42/ml/mlflow");
+        assert_eq!(c.flavour, Flavour::Gitlab);
+        assert_eq!(c.token.as_deref(), Some("t0k"));
+        assert!(!format!("{c:?}").contains("t0k"));
+        let s = MlflowSettings { tracking_uri: Some("http://file:5000/".into()), ..MlflowSettings::default() };
+        let c = Connection::from_parts(None, &s, &ci, &env(&[("MLFLOW_TRACKING_URI", "http://env:1")])).unwrap();
+        assert_eq!((c.uri.as_str(), c.flavour), ("http://env:1", Flavour::Mlflow));
+        let c = Connection::from_parts(Some("http://flag:2"), &s, &ci, &env(&[])).unwrap();
+        assert_eq!(c.uri, "http://flag:2");
+        assert!(Connection::from_parts(None, &MlflowSettings::default(), &CiEnv::default(), &env(&[])).is_err());
+        assert!(Connection::from_parts(Some("file:///tmp"), &s, &ci, &env(&[])).is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! The MLflow REST shapes the runtime reads (`specs/gitlab-and-mlflow.md` §3). Unknown fields
+//! are ignored and missing ones default, because GitLab sends fewer than MLflow.
+
+use serde::{Deserialize, Serialize};
+
+/// A key/value tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// Key.
+    pub key: String,
+    /// Value.
+    #[serde(default)]
+    pub value: String,
+}
+
+impl Tag {
+    /// A tag.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self { key: key.into(), value: value.into() }
+    }
+}
+
+/// Finds a tag's value.
+pub fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().rev().find(|t| t.key == key).map(|t| t.value.as_str())
+}
+
+/// An experiment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Experiment {
+    /// Its id (a per-project iid on GitLab).
+    pub experiment_id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A metric's latest value.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Metric {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: f64,
+    /// Step.
+    #[serde(default)]
+    pub step: i64,
+}
+
+/// `run.info`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunInfo {
+    /// The run id.
+    #[serde(default)]
+    pub run_id: String,
+    /// The run id under its old name (some servers send only this one).
+    #[serde(default)]
+    pub run_uuid: String,
+    /// Its experiment.
+    #[serde(default)]
+    pub experiment_id: String,
+    /// `RUNNING`, `FINISHED`, `FAILED`, `KILLED` or `SCHEDULED`.
+    #[serde(default)]
+    pub status: String,
+    /// Where artifacts go.
+    #[serde(default)]
+    pub artifact_uri: String,
+}
+
+/// `run.data`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RunData {
+    /// Latest value per metric.
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// One logged model among a run's outputs (MLflow 3).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelOutput {
+    /// `m-<id>`.
+    pub model_id: String,
+}
+
+/// `run.outputs`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RunOutputs {
+    /// Logged models.
+    #[serde(default)]
+    pub model_outputs: Vec<ModelOutput>,
+}
+
+/// A run.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Run {
+    /// Info.
+    pub info: RunInfo,
+    /// Metrics and tags.
+    #[serde(default)]
+    pub data: RunData,
+    /// Logged models (absent on GitLab).
+    #[serde(default)]
+    pub outputs: Option<RunOutputs>,
+}
+
+impl RunInfo {
+    /// The id, from whichever field the server filled.
+    pub fn id(&self) -> &str {
+        if self.run_id.is_empty() { &self.run_uuid } else { &self.run_id }
+    }
+}
+
+impl Run {
+    /// A metric's latest value.
+    pub fn metric(&self, key: &str) -> Option<f64> {
+        self.data.metrics.iter().find(|m| m.key == key).map(|m| m.value)
+    }
+
+    /// Metric names, sorted.
+    pub fn metric_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.data.metrics.iter().map(|m| m.key.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// An alias entry of a registered model (MLflow).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AliasEntry {
+    /// The alias.
+    pub alias: String,
+    /// The version it points at.
+    pub version: String,
+}
+
+/// A registered model.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegisteredModel {
+    /// Name.
+    pub name: String,
+    /// Aliases (MLflow only).
+    #[serde(default)]
+    pub aliases: Vec<AliasEntry>,
+}
+
+/// A model version.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ModelVersion {
+    /// Model name.
+    #[serde(default)]
+    pub name: String,
+    /// The version: `"1"`, `"2"` on MLflow; the model-version **id** on GitLab.
+    pub version: String,
+    /// The run it came from (may be empty on GitLab).
+    #[serde(default)]
+    pub run_id: String,
+    /// The source URI.
+    #[serde(default)]
+    pub source: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// MLflow: the aliases pointing here. GitLab: `[<semver>]`.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
