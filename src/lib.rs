@@ -8,9 +8,11 @@ pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod exit;
+pub mod lint;
 pub mod report;
 pub mod runtime;
 pub mod templates;
+pub mod yaml;
 
 /// This binary's version, as pinned by `mlops-version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

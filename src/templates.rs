@@ -4,7 +4,10 @@
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-const TEMPLATES: &[(&str, &str)] = &[("banner.txt", include_str!("../templates/banner.txt.j2"))];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("banner.txt", include_str!("../templates/banner.txt.j2")),
+    ("mlops.toml", include_str!("../templates/mlops.toml.j2")),
+];
 
 fn environment() -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();

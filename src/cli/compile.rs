@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::report;
-use crate::compile::{CompileOptions, LowerOptions, compile, unified_diff};
-use crate::config::{Source, load_project};
+use crate::compile::child::{self, ParentOptions};
+use crate::compile::{
+    CompileOptions, Compiled, InternalError, LowerOptions, compile, finish, unified_diff,
+};
+use crate::config::{Project, Source, load_project};
 use crate::exit::Exit;
 
 /// Arguments of `mlops compile`.
@@ -27,6 +30,15 @@ pub struct CompileArgs {
     /// Exit 1 when the file was written or created (for pre-commit hooks).
     #[arg(long, conflicts_with_all = ["check", "stdout"])]
     pub fail_on_change: bool,
+    /// Write a small fixed parent pipeline instead: a job compiles `mlops.toml` in CI and
+    /// a trigger job runs the result as a child pipeline.
+    #[arg(long)]
+    pub child_pipeline: bool,
+    /// Keep only the models whose files changed since `CI_MERGE_REQUEST_DIFF_BASE_SHA` or
+    /// `CI_COMMIT_BEFORE_SHA` (all models when unknown). With `--child-pipeline`, the
+    /// generate job does this.
+    #[arg(long)]
+    pub changed_only: bool,
 }
 
 /// Reads a config file, or reports why it cannot.
@@ -61,9 +73,119 @@ pub fn display(path: &Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_owned()
 }
 
+/// Reads the config. Under pre-commit (`PRE_COMMIT=1`) the staged version is what is being
+/// committed, so it is read from the git index when it differs from the working tree; the
+/// log says which one was read.
+pub fn read_config(path: &Path) -> Result<Source, Exit> {
+    if std::env::var("PRE_COMMIT").as_deref() != Ok("1") || path.is_absolute() {
+        return read_source(path);
+    }
+    let name = display(path);
+    let staged = std::process::Command::new("git")
+        .args(["show", &format!(":./{name}")])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok());
+    let working = read_source(path);
+    match (staged, working) {
+        (Some(staged), Ok(w)) if staged.replace("\r\n", "\n") == w.text.replace("\r\n", "\n") => {
+            eprintln!("reading `{name}` (the staged and working-tree versions are the same)");
+            Ok(w)
+        }
+        (Some(staged), _) => {
+            eprintln!("reading the staged `{name}` from the git index (the working tree differs)");
+            Ok(Source::new(name, staged))
+        }
+        (None, w) => {
+            if w.is_ok() {
+                eprintln!("reading `{name}` from the working tree (it is not in the git index)");
+            }
+            w
+        }
+    }
+}
+
+/// The base commit of `--changed-only`, from GitLab's variables (the all-zero SHA of a new
+/// branch means there is none).
+fn base_commit() -> Option<(&'static str, String)> {
+    ["CI_MERGE_REQUEST_DIFF_BASE_SHA", "CI_COMMIT_BEFORE_SHA"]
+        .into_iter()
+        .find_map(|var| {
+            let v = std::env::var(var).ok()?.trim().to_owned();
+            let hex = (7..=64).contains(&v.len()) && v.chars().all(|c| c.is_ascii_hexdigit());
+            (hex && !v.chars().all(|c| c == '0')).then_some((var, v))
+        })
+}
+
+/// `git diff --name-only BASE HEAD`, or why it is unavailable.
+fn changed_files() -> Result<(String, Vec<String>), String> {
+    let (var, base) = base_commit().ok_or_else(|| {
+        "neither `CI_MERGE_REQUEST_DIFF_BASE_SHA` nor `CI_COMMIT_BEFORE_SHA` names a commit"
+            .to_owned()
+    })?;
+    let out = std::process::Command::new("git")
+        .args(["diff", "--name-only", &base, "HEAD", "--"])
+        .output()
+        .map_err(|e| format!("cannot run `git`: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`git diff {base} HEAD` failed ({}); is the clone too shallow? (`GIT_DEPTH`)",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let files = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    Ok((format!("{base} (`{var}`)"), files))
+}
+
+fn build(
+    project: &Project,
+    args: &CompileArgs,
+    lower: LowerOptions,
+) -> Result<Compiled, InternalError> {
+    let config = lower.config_path.clone();
+    if args.child_pipeline {
+        let mut p = child::parent(
+            project,
+            &ParentOptions {
+                lower,
+                changed_only: args.changed_only,
+            },
+        );
+        return finish(&mut p, &config, "mlops compile --child-pipeline");
+    }
+    if !args.changed_only {
+        return compile(project, &CompileOptions { lower });
+    }
+    match changed_files() {
+        Err(why) => {
+            eprintln!("--changed-only: {why}; keeping all models");
+            compile(project, &CompileOptions { lower })
+        }
+        Ok((base, files)) => {
+            let keep = child::changed_models(project, &files, &config);
+            let mut p = if keep.is_empty() {
+                eprintln!("--changed-only: no model changed since {base}");
+                child::no_change_pipeline(project, &lower, &base)
+            } else {
+                eprintln!(
+                    "--changed-only: models changed since {base}: {}",
+                    keep.join(", ")
+                );
+                child::filtered_pipeline(project, &lower, &keep)
+            };
+            finish(&mut p, &config, "mlops compile --changed-only")
+        }
+    }
+}
+
 /// Runs `mlops compile`.
 pub fn run(args: &CompileArgs) -> Exit {
-    let source = match read_source(&args.config) {
+    let source = match read_config(&args.config) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -74,12 +196,10 @@ pub fn run(args: &CompileArgs) -> Exit {
             return Exit::Error;
         }
     };
-    let opts = CompileOptions {
-        lower: LowerOptions {
-            config_path: display(&args.config),
-        },
+    let lower = LowerOptions {
+        config_path: display(&args.config),
     };
-    let compiled = match compile(&project, &opts) {
+    let compiled = match build(&project, args, lower) {
         Ok(c) => c,
         Err(e) => {
             eprint!("{}", report::render(&e));
@@ -111,7 +231,11 @@ pub fn run(args: &CompileArgs) -> Exit {
             "{}",
             unified_diff(&out, on_disk.as_deref().unwrap_or(""), &compiled.text)
         );
-        let what = if on_disk.is_none() { "is missing" } else { "is out of date" };
+        let what = if on_disk.is_none() {
+            "is missing"
+        } else {
+            "is out of date"
+        };
         report::error(
             &format!("`{out}` {what}"),
             Some(&format!("run `{}` to update it", fix_command(args))),
@@ -126,7 +250,11 @@ pub fn run(args: &CompileArgs) -> Exit {
         report::error(&format!("cannot write `{out}`: {e}"), None);
         return Exit::Error;
     }
-    let verb = if on_disk.is_none() { "created" } else { "updated" };
+    let verb = if on_disk.is_none() {
+        "created"
+    } else {
+        "updated"
+    };
     eprintln!("{verb} `{out}` ({} jobs)", compiled.pipeline.jobs.len());
     if args.fail_on_change {
         eprintln!("the pipeline changed: review and stage `{out}`");
@@ -138,19 +266,36 @@ pub fn run(args: &CompileArgs) -> Exit {
 
 fn fix_command(args: &CompileArgs) -> String {
     let mut cmd = "mlops compile".to_owned();
+    if args.child_pipeline {
+        cmd.push_str(" --child-pipeline");
+    }
+    if args.changed_only {
+        cmd.push_str(" --changed-only");
+    }
     if args.config != Path::new("mlops.toml") {
-        cmd.push_str(&format!(" -c {}", crate::compile::lower::quote(&display(&args.config))));
+        cmd.push_str(&format!(
+            " -c {}",
+            crate::compile::lower::quote(&display(&args.config))
+        ));
     }
     if args.output != Path::new(".gitlab-ci.yml") {
-        cmd.push_str(&format!(" -o {}", crate::compile::lower::quote(&display(&args.output))));
+        cmd.push_str(&format!(
+            " -o {}",
+            crate::compile::lower::quote(&display(&args.output))
+        ));
     }
     cmd
 }
 
 /// Writes through a temporary file in the same directory, so a crash never leaves half a file.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.mlops-tmp"));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)

@@ -2,6 +2,9 @@
 //! writes files. Data goes to stdout, logs and diagnostics to stderr.
 
 pub mod compile;
+pub mod graph;
+pub mod init;
+pub mod lint;
 pub mod report;
 pub mod run;
 
@@ -23,8 +26,15 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold a commented `mlops.toml` and a first `.gitlab-ci.yml`.
+    Init(init::InitArgs),
     /// Write `.gitlab-ci.yml` from `mlops.toml`, or check that it is in sync.
     Compile(compile::CompileArgs),
+    /// Check GitLab CI files offline: schema, `needs`, stages, dotenv variables in `rules`,
+    /// YAML 1.1 traps.
+    Lint(lint::LintArgs),
+    /// Print the job graph of the compiled pipeline (Mermaid or DOT).
+    Graph(graph::GraphArgs),
     /// Print the JSON Schema of `mlops.toml`.
     Schema,
     /// Run one pipeline stage (what generated jobs call).
@@ -57,7 +67,10 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Exit {
     match cli.command {
+        Command::Init(args) => init::run(&args),
         Command::Compile(args) => compile::run(&args),
+        Command::Lint(args) => lint::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Run(cmd) => run::run(&cmd),
         Command::Schema => {
             print!("{}", crate::config::schema::schema_json());

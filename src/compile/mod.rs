@@ -6,6 +6,7 @@
 //! A check failure here is a compiler bug and is reported as an internal error.
 
 pub mod check;
+pub mod child;
 pub mod emit;
 pub mod fingerprint;
 pub mod ir;

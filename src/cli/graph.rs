@@ -1,0 +1,154 @@
+//! `mlops graph`: the job DAG of the compiled pipeline (compiled in memory, edges from
+//! `needs`), as Mermaid (renders in GitLab merge requests and READMEs) or Graphviz DOT.
+//! Deterministic: nodes in job order, edges in `needs` order.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::compile::{display, read_source};
+use super::report;
+use crate::compile::ir::Pipeline;
+use crate::compile::{CompileOptions, LowerOptions, compile};
+use crate::config::load_project;
+use crate::exit::Exit;
+
+/// The picture format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Mermaid `graph LR`, for GitLab Markdown.
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+}
+
+/// Arguments of `mlops graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The config file.
+    #[arg(short, long, default_value = "mlops.toml", env = "MLOPS_CONFIG")]
+    pub config: PathBuf,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = Format::Mermaid)]
+    pub format: Format,
+}
+
+/// Runs `mlops graph`.
+pub fn run(args: &GraphArgs) -> Exit {
+    let source = match read_source(&args.config) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let project = match load_project(&source) {
+        Ok(p) => p,
+        Err(e) => {
+            report::print_config_error(&e);
+            return Exit::Error;
+        }
+    };
+    let opts = CompileOptions {
+        lower: LowerOptions {
+            config_path: display(&args.config),
+        },
+    };
+    match compile(&project, &opts) {
+        Ok(c) => {
+            print!(
+                "{}",
+                match args.format {
+                    Format::Mermaid => mermaid(&c.pipeline),
+                    Format::Dot => dot(&c.pipeline),
+                }
+            );
+            Exit::Success
+        }
+        Err(e) => {
+            eprint!("{}", report::render(&e));
+            Exit::Error
+        }
+    }
+}
+
+/// `(from, to)` index pairs: `to` needs `from`.
+fn edges(p: &Pipeline) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (to, job) in p.jobs.values().enumerate() {
+        for need in job.needs.iter().flatten() {
+            if let Some(from) = p.jobs.get_index_of(need.job()) {
+                out.push((from, to));
+            }
+        }
+    }
+    out
+}
+
+/// Mermaid text. Node ids are `j0`, `j1`, ... so any job name is safe; labels are quoted
+/// (job names contain `:`) with `"` written as `#quot;`.
+pub fn mermaid(p: &Pipeline) -> String {
+    let mut out = String::from("graph LR\n");
+    for (i, name) in p.jobs.keys().enumerate() {
+        out.push_str(&format!("  j{i}[\"{}\"]\n", name.replace('"', "#quot;")));
+    }
+    for (from, to) in edges(p) {
+        out.push_str(&format!("  j{from} --> j{to}\n"));
+    }
+    out
+}
+
+fn dot_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Graphviz DOT text.
+pub fn dot(p: &Pipeline) -> String {
+    let mut out = String::from("digraph pipeline {\n  rankdir=LR;\n  node [shape=box];\n");
+    let names: Vec<&String> = p.jobs.keys().collect();
+    for name in &names {
+        out.push_str(&format!("  {};\n", dot_quote(name)));
+    }
+    for (from, to) in edges(p) {
+        out.push_str(&format!(
+            "  {} -> {};\n",
+            dot_quote(names[from]),
+            dot_quote(names[to])
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::ir::{Job, Need};
+
+    fn pipeline() -> Pipeline {
+        let mut p = Pipeline::default();
+        p.jobs.insert("a:validate".into(), Job::default());
+        p.jobs.insert(
+            "a\"b:train".into(),
+            Job {
+                needs: Some(vec![
+                    Need::Job("a:validate".into()),
+                    Need::Job("elsewhere".into()),
+                ]),
+                ..Job::default()
+            },
+        );
+        p
+    }
+
+    #[test]
+    fn mermaid_quotes_labels() {
+        assert_eq!(
+            mermaid(&pipeline()),
+            "graph LR\n  j0[\"a:validate\"]\n  j1[\"a#quot;b:train\"]\n  j0 --> j1\n"
+        );
+    }
+
+    #[test]
+    fn dot_escapes() {
+        let d = dot(&pipeline());
+        assert!(d.contains("\"a:validate\" -> \"a\\\"b:train\";"), "{d}");
+    }
+}

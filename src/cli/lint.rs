@@ -1,0 +1,88 @@
+//! `mlops lint [FILE...]`: GitLab CI schema, semantic and lint-only checks of any CI file,
+//! offline. Findings go to stdout as `severity: file:line:column: message` with a `hint:`
+//! line; exit 0 when clean or warnings only, 1 with errors, 2 when a file cannot be read or
+//! is not YAML.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::compile::display;
+use super::report;
+use crate::compile::check::Severity;
+use crate::exit::Exit;
+use crate::lint;
+
+/// Arguments of `mlops lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The CI files to check.
+    #[arg(default_value = ".gitlab-ci.yml")]
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs `mlops lint`.
+pub fn run(args: &LintArgs) -> Exit {
+    let mut worst = Exit::Success;
+    for path in &args.files {
+        let name = display(path);
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => {
+                report::error(
+                    &format!(
+                        "`{name}` is not UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                    Some("GitLab reads CI files as UTF-8"),
+                );
+                worst = Exit::Error;
+                continue;
+            }
+            Err(e) => {
+                report::error(&format!("cannot read `{name}`: {e}"), None);
+                worst = Exit::Error;
+                continue;
+            }
+        };
+        let diags = match lint::lint(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                report::error(
+                    &format!("{name}:{}:{}: invalid YAML: {}", e.line, e.col, e.message),
+                    Some("GitLab would refuse this file before checking anything else"),
+                );
+                worst = Exit::Error;
+                continue;
+            }
+        };
+        let mut out = String::new();
+        for d in &diags {
+            let sev = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            out.push_str(&format!(
+                "{sev}: {name}:{}:{}: {}\n",
+                d.line, d.col, d.message
+            ));
+            if let Some(h) = &d.help {
+                out.push_str(&format!("hint: {h}\n"));
+            }
+        }
+        let (errors, warnings) = lint::counts(&diags);
+        out.push_str(&match (errors, warnings) {
+            (0, 0) => format!("{name}: no problems found\n"),
+            (e, w) => format!("{name}: {e} error{}, {w} warning{}\n", plural(e), plural(w)),
+        });
+        print!("{out}");
+        if errors > 0 && worst == Exit::Success {
+            worst = Exit::Failure;
+        }
+    }
+    worst
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

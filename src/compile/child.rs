@@ -1,0 +1,275 @@
+//! Child pipelines. `mlops compile --child-pipeline` writes a small, fixed parent: a
+//! `mlops:generate` job compiles `mlops.toml` in CI into an artifact, and `mlops:pipeline`
+//! triggers it (`trigger:include:artifact`, `strategy: depend`). The parent depends on the
+//! version and the options only, never on the models, so editing `mlops.toml` never requires
+//! the committed YAML to change.
+//!
+//! With `--changed-only` the generate job keeps only the models whose files changed
+//! ([`changed_models`]); when none did it emits a single no-op job ([`no_change_pipeline`]),
+//! because GitLab rejects an empty pipeline. Filtered children carry no `MLOPS_FINGERPRINT`:
+//! they differ from a full compile on purpose and are generated in the same pipeline that
+//! runs them, so they cannot be stale.
+//!
+//! Everything here is pure; the CLI runs `git diff`.
+
+use indexmap::IndexMap;
+
+use super::ir::{Artifacts, Job, Need, Pipeline, Trigger, TriggerInclude};
+use super::lower::{self, LowerOptions};
+use crate::config::resolve::DEFAULT_IMAGE_BASE;
+use crate::config::{Model, Project};
+
+/// The artifact the generate job writes and the trigger job includes.
+pub const CHILD_FILE: &str = "mlops-child.yml";
+/// The job that compiles the child pipeline.
+pub const GENERATE_JOB: &str = "mlops:generate";
+/// The job that triggers it.
+pub const TRIGGER_JOB: &str = "mlops:pipeline";
+/// The job of a child pipeline in which no model changed.
+pub const NO_CHANGE_JOB: &str = "mlops:no-model-changed";
+
+/// Options of the parent pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct ParentOptions {
+    /// Lowering options (the config path the generate job compiles).
+    pub lower: LowerOptions,
+    /// Pass `--changed-only` to the generate job.
+    pub changed_only: bool,
+}
+
+/// The image of jobs that need only the binary.
+pub fn slim_image() -> String {
+    format!("{DEFAULT_IMAGE_BASE}/slim:{}", crate::VERSION)
+}
+
+/// The parent pipeline. It uses the project only for `[runtime]` (how the binary gets into
+/// the job), which is the same for every model.
+pub fn parent(project: &Project, opts: &ParentOptions) -> Pipeline {
+    let full = lower::lower(project, &opts.lower);
+    let mut command = vec!["mlops".to_owned(), "compile".to_owned()];
+    if opts.lower.config_path != "mlops.toml" {
+        command.extend(["-c".to_owned(), lower::quote(&opts.lower.config_path)]);
+    }
+    command.extend(["-o".to_owned(), CHILD_FILE.to_owned()]);
+    if opts.changed_only {
+        command.push("--changed-only".to_owned());
+    }
+    let mut variables = IndexMap::new();
+    variables.insert("MLOPS_VERSION".to_owned(), crate::VERSION.to_owned());
+    variables.insert("MLOPS_CONFIG".to_owned(), opts.lower.config_path.clone());
+
+    let mut jobs = IndexMap::new();
+    jobs.insert(
+        GENERATE_JOB.to_owned(),
+        Job {
+            stage: Some("generate".to_owned()),
+            image: Some(slim_image()),
+            needs: Some(vec![]),
+            script: vec![command.join(" ")],
+            artifacts: Some(Artifacts {
+                when: None,
+                expire_in: Some(project.artifacts_expire_in.clone()),
+                paths: vec![CHILD_FILE.to_owned()],
+                reports: None,
+            }),
+            ..Job::default()
+        },
+    );
+    jobs.insert(
+        TRIGGER_JOB.to_owned(),
+        Job {
+            stage: Some("pipeline".to_owned()),
+            needs: Some(vec![Need::Job(GENERATE_JOB.to_owned())]),
+            trigger: Some(Trigger {
+                include: vec![TriggerInclude {
+                    artifact: CHILD_FILE.to_owned(),
+                    job: GENERATE_JOB.to_owned(),
+                }],
+                strategy: "depend".to_owned(),
+            }),
+            ..Job::default()
+        },
+    );
+    // The parent has no `default:`: a trigger job takes neither `before_script` nor a
+    // `retry` with exit codes, so the runtime install and retries go on the generate job.
+    if let (Some(job), Some(d)) = (jobs.get_mut(GENERATE_JOB), full.default) {
+        job.before_script = d.before_script;
+        job.retry = d.retry;
+        job.interruptible = d.interruptible;
+    }
+    Pipeline {
+        workflow: full.workflow,
+        default: None,
+        stages: vec!["generate".to_owned(), "pipeline".to_owned()],
+        variables,
+        jobs,
+    }
+}
+
+/// The paths and globs that decide whether a model changed: its `changes`, or when empty its
+/// script, data, reference data, requirements, expectations suite and the config file.
+pub fn model_files(model: &Model, config_path: &str) -> Vec<String> {
+    if !model.changes.is_empty() {
+        return model.changes.clone();
+    }
+    let mut files = vec![model.training_script.clone(), model.data_path.clone()];
+    files.extend(model.reference_data_path.clone());
+    files.extend(model.requirements_file.clone());
+    files.extend(model.validation.expectations.clone());
+    files.push(config_path.to_owned());
+    files
+}
+
+/// The models (by name, in file order) touched by `changed` paths.
+pub fn changed_models(project: &Project, changed: &[String], config_path: &str) -> Vec<String> {
+    project
+        .models
+        .iter()
+        .filter(|m| {
+            let patterns = model_files(m, config_path);
+            changed
+                .iter()
+                .any(|path| patterns.iter().any(|p| path_matches(p, path)))
+        })
+        .map(|m| m.name.clone())
+        .collect()
+}
+
+/// A `changes` pattern against a path, as GitLab's `File.fnmatch?` with `FNM_PATHNAME |
+/// FNM_DOTMATCH | FNM_EXTGLOB`: `*` and `?` stay within a directory, `**/` spans any number,
+/// `{a,b}` alternates. A plain path also matches everything below it (a data directory).
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+    if !pattern.contains(['*', '?', '[', '{']) {
+        let dir = pattern.trim_end_matches('/');
+        return path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'));
+    }
+    expand_braces(pattern)
+        .iter()
+        .any(|p| glob(p.as_bytes(), path.as_bytes()))
+}
+
+fn expand_braces(p: &str) -> Vec<String> {
+    let Some(open) = p.find('{') else {
+        return vec![p.to_owned()];
+    };
+    let Some(close) = p[open..].find('}').map(|c| open + c) else {
+        return vec![p.to_owned()];
+    };
+    p[open + 1..close]
+        .split(',')
+        .flat_map(|alt| expand_braces(&format!("{}{alt}{}", &p[..open], &p[close + 1..])))
+        .collect()
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    if p.starts_with(b"**/") {
+        // Zero or more whole directories.
+        let rest = &p[3..];
+        if glob(rest, s) {
+            return true;
+        }
+        return s
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == b'/')
+            .any(|(i, _)| glob(rest, &s[i + 1..]));
+    }
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            let rest = if p.starts_with(b"**") {
+                &p[2..]
+            } else {
+                &p[1..]
+            };
+            (0..=s.len())
+                .take_while(|&i| i == 0 || s[i - 1] != b'/')
+                .any(|i| glob(rest, &s[i..]))
+        }
+        (Some(b'?'), Some(c)) if *c != b'/' => glob(&p[1..], &s[1..]),
+        (Some(b'['), Some(c)) => match p.iter().position(|b| *b == b']') {
+            Some(end) if end > 1 => {
+                let set = &p[1..end];
+                let (neg, set) = match set.first() {
+                    Some(b'!' | b'^') => (true, &set[1..]),
+                    _ => (false, set),
+                };
+                let mut hit = false;
+                let mut i = 0;
+                while i < set.len() {
+                    if i + 2 < set.len() && set[i + 1] == b'-' {
+                        hit |= (set[i]..=set[i + 2]).contains(c);
+                        i += 3;
+                    } else {
+                        hit |= set[i] == *c;
+                        i += 1;
+                    }
+                }
+                hit != neg && *c != b'/' && glob(&p[end + 1..], &s[1..])
+            }
+            _ => *c == b'[' && glob(&p[1..], &s[1..]),
+        },
+        (Some(a), Some(b)) => a == b && glob(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// The child pipeline when no model changed: one job that says so.
+pub fn no_change_pipeline(project: &Project, opts: &LowerOptions, base: &str) -> Pipeline {
+    let empty = Project {
+        models: vec![],
+        ..project.clone()
+    };
+    let mut p = lower::lower(&empty, opts);
+    p.variables.shift_remove(lower::FINGERPRINT_VAR);
+    p.jobs.insert(
+        NO_CHANGE_JOB.to_owned(),
+        Job {
+            stage: Some("validate".to_owned()),
+            image: Some(slim_image()),
+            needs: Some(vec![]),
+            script: vec![format!(
+                "echo {}",
+                lower::quote(&format!("no model changed since {base}: nothing to train"))
+            )],
+            ..Job::default()
+        },
+    );
+    p
+}
+
+/// The child pipeline for some models only, without the fingerprint (see the module note).
+pub fn filtered_pipeline(project: &Project, opts: &LowerOptions, keep: &[String]) -> Pipeline {
+    let filtered = Project {
+        models: project
+            .models
+            .iter()
+            .filter(|m| keep.contains(&m.name))
+            .cloned()
+            .collect(),
+        ..project.clone()
+    };
+    let mut p = lower::lower(&filtered, opts);
+    p.variables.shift_remove(lower::FINGERPRINT_VAR);
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(path_matches("data/**/*", "data/a/b.csv"));
+        assert!(path_matches("data/**/*.csv", "data/b.csv"));
+        assert!(path_matches("src/*.py", "src/a.py"));
+        assert!(!path_matches("src/*.py", "src/x/a.py"));
+        assert!(path_matches("{src,lib}/*.py", "lib/a.py"));
+        assert!(path_matches("data", "data/train.csv"));
+        assert!(path_matches("train.py", "train.py"));
+        assert!(!path_matches("train.py", "train.pyc"));
+        assert!(path_matches("model_[0-9].py", "model_3.py"));
+        assert!(path_matches("**/*.md", "README.md"));
+    }
+}
