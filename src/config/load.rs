@@ -6,7 +6,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::Problem;
-use super::source::{SpanIndex, Spans, Source, push_pointer};
+use super::source::{Source, SpanIndex, Spans, push_pointer};
 
 /// A parsed config file: the JSON view the schema checks, and where each value came from.
 #[derive(Debug, Clone)]
@@ -29,8 +29,13 @@ pub fn parse(source: &Source) -> Result<Document, Vec<Problem>> {
             let message = e.message().trim();
             if message == "duplicate key" {
                 let key = source.text.get(span.clone()).unwrap_or_default().trim();
-                Problem::new(source, span, format!("duplicate key `{key}`"), "defined again here")
-                    .with_help("a key or table may appear only once; model names must be unique")
+                Problem::new(
+                    source,
+                    span,
+                    format!("duplicate key `{key}`"),
+                    "defined again here",
+                )
+                .with_help("a key or table may appear only once; model names must be unique")
             } else {
                 Problem::new(source, span, message.to_owned(), "here")
                     .with_help("see https://toml.io for the syntax")

@@ -166,8 +166,8 @@ fn describe(
                         format!("unknown key `{key}` in {}", toml_path(pointer)),
                         "unknown key",
                     );
-                    problem.help = Some(
-                        match did_you_mean(key, known.iter().map(String::as_str)) {
+                    problem.help =
+                        Some(match did_you_mean(key, known.iter().map(String::as_str)) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!(
                                 "known keys here: {}",
@@ -177,8 +177,7 @@ fn describe(
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
-                        },
-                    );
+                        });
                     problem
                 })
                 .collect()
@@ -237,8 +236,9 @@ fn describe(
         }
         ValidationErrorKind::Required { property } if pointer.is_empty() && property == "model" => {
             vec![
-                Problem::new(src, 0..0, "no models are defined", "add a model")
-                    .with_help("add a `[model.<name>]` table with a training script, data and a gate"),
+                Problem::new(src, 0..0, "no models are defined", "add a model").with_help(
+                    "add a `[model.<name>]` table with a training script, data and a gate",
+                ),
             ]
         }
         ValidationErrorKind::Required { property } => {
@@ -274,7 +274,10 @@ fn describe(
             if *limit == 1 {
                 format!("{} must not be empty", toml_path(pointer))
             } else {
-                format!("{} must have at least {limit} characters", toml_path(pointer))
+                format!(
+                    "{} must have at least {limit} characters",
+                    toml_path(pointer)
+                )
             },
         )],
         ValidationErrorKind::MaxLength { limit } => vec![at_value(
@@ -292,18 +295,26 @@ fn describe(
             pointer,
             format!("{} has more than {limit} entries", toml_path(pointer)),
         )],
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
             vec![at_value(
                 doc,
                 pointer,
-                format!("{} must be at least {limit}, found {instance}", toml_path(pointer)),
+                format!(
+                    "{} must be at least {limit}, found {instance}",
+                    toml_path(pointer)
+                ),
             )]
         }
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
             vec![at_value(
                 doc,
                 pointer,
-                format!("{} must be at most {limit}, found {instance}", toml_path(pointer)),
+                format!(
+                    "{} must be at most {limit}, found {instance}",
+                    toml_path(pointer)
+                ),
             )]
         }
         ValidationErrorKind::Pattern { pattern } => {

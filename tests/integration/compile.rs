@@ -39,7 +39,15 @@ static VERSION_RE: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| regex_escape(env!("CARGO_PKG_VERSION")));
 
 fn regex_escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
 }
 
 macro_rules! snap {
@@ -63,9 +71,16 @@ fn compile_dir(dir: &Path) -> mlops::compile::Compiled {
 #[test]
 fn every_example_snapshot() {
     let dirs = examples();
-    assert!(dirs.len() >= 4, "expected the four examples, found {dirs:?}");
+    assert!(
+        dirs.len() >= 4,
+        "expected the four examples, found {dirs:?}"
+    );
     for dir in dirs {
-        let name = dir.file_name().expect("name").to_string_lossy().into_owned();
+        let name = dir
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         let compiled = compile_dir(&dir);
         // The snapshot is the spec; it is also checked against GitLab's schema and rules.
         let json = serde_json::to_value(&compiled.pipeline).expect("json");
@@ -81,7 +96,11 @@ fn every_example_snapshot() {
 #[test]
 fn committed_example_pipelines_are_in_sync() {
     for dir in examples() {
-        let out = mlops().args(["compile", "--check"]).current_dir(&dir).output().expect("runs");
+        let out = mlops()
+            .args(["compile", "--check"])
+            .current_dir(&dir)
+            .output()
+            .expect("runs");
         assert!(
             out.status.success(),
             "{}: {}\nfix: (cd {} && mlops compile)",
@@ -98,8 +117,16 @@ fn output_is_deterministic() {
         let a = compile_dir(&dir).text;
         let b = compile_dir(&dir).text;
         assert_eq!(a, b);
-        let out1 = mlops().args(["compile", "--stdout"]).current_dir(&dir).output().expect("runs");
-        let out2 = mlops().args(["compile", "--stdout"]).current_dir(&dir).output().expect("runs");
+        let out1 = mlops()
+            .args(["compile", "--stdout"])
+            .current_dir(&dir)
+            .output()
+            .expect("runs");
+        let out2 = mlops()
+            .args(["compile", "--stdout"])
+            .current_dir(&dir)
+            .output()
+            .expect("runs");
         assert_eq!(out1.stdout, out2.stdout);
         assert_eq!(text(&out1.stdout), a);
     }
@@ -107,7 +134,8 @@ fn output_is_deterministic() {
 
 #[test]
 fn schema_file_is_fresh() {
-    let committed = std::fs::read_to_string(root().join("schema/mlops.schema.json")).unwrap_or_default();
+    let committed =
+        std::fs::read_to_string(root().join("schema/mlops.schema.json")).unwrap_or_default();
     let generated = mlops::config::schema::schema_json();
     assert!(
         committed == generated,
@@ -125,15 +153,25 @@ fn vendored_gitlab_schema_is_unchanged() {
         .output()
         .expect("sha256sum runs");
     assert!(
-        text(&out.stdout).starts_with("dc80abdceeb26605fa2d6317e3c709a49fa39c60bd42284da4ccd1618d1cdf50"),
+        text(&out.stdout)
+            .starts_with("dc80abdceeb26605fa2d6317e3c709a49fa39c60bd42284da4ccd1618d1cdf50"),
         "schema/gitlab-ci.json changed; see schema/GITLAB-CI-SCHEMA.md"
     );
 }
 
 #[test]
 fn help_texts() {
-    for args in [&["--help"][..], &["compile", "--help"], &["run", "--help"], &["schema", "--help"]] {
-        let out = mlops().args(args).env("COLUMNS", "100").output().expect("runs");
+    for args in [
+        &["--help"][..],
+        &["compile", "--help"],
+        &["run", "--help"],
+        &["schema", "--help"],
+    ] {
+        let out = mlops()
+            .args(args)
+            .env("COLUMNS", "100")
+            .output()
+            .expect("runs");
         assert!(out.status.success());
         let name = format!("help-{}", args.join("-").replace("--", ""));
         snap!(name.as_str(), text(&out.stdout));
@@ -160,16 +198,29 @@ min_threshold = 0.85
 #[test]
 fn check_reports_missing_stale_and_fresh() {
     let dir = temp_project(SEED);
-    let check = || mlops().args(["compile", "--check"]).current_dir(dir.path()).output().expect("runs");
+    let check = || {
+        mlops()
+            .args(["compile", "--check"])
+            .current_dir(dir.path())
+            .output()
+            .expect("runs")
+    };
 
     let missing = check();
     assert_eq!(missing.status.code(), Some(1), "{}", transcript(&missing));
     assert!(text(&missing.stderr).contains("`.gitlab-ci.yml` is missing"));
     assert!(text(&missing.stderr).contains("hint: run `mlops compile`"));
     assert!(text(&missing.stdout).starts_with("--- .gitlab-ci.yml (on disk)"));
-    assert!(!dir.path().join(".gitlab-ci.yml").exists(), "--check must write nothing");
+    assert!(
+        !dir.path().join(".gitlab-ci.yml").exists(),
+        "--check must write nothing"
+    );
 
-    let created = mlops().arg("compile").current_dir(dir.path()).output().expect("runs");
+    let created = mlops()
+        .arg("compile")
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
     assert_eq!(created.status.code(), Some(0), "{}", transcript(&created));
     assert!(text(&created.stderr).contains("created `.gitlab-ci.yml`"));
     assert_eq!(check().status.code(), Some(0));
@@ -181,15 +232,31 @@ fn check_reports_missing_stale_and_fresh() {
     assert_eq!(check().status.code(), Some(0));
 
     // A structural change makes it stale; the diff names the changed line.
-    std::fs::write(dir.path().join("mlops.toml"), SEED.replace("[model.wine-classifier]", "[model.wine-classifier]\nas = \"wine\"")).expect("write");
+    std::fs::write(
+        dir.path().join("mlops.toml"),
+        SEED.replace(
+            "[model.wine-classifier]",
+            "[model.wine-classifier]\nas = \"wine\"",
+        ),
+    )
+    .expect("write");
     let stale = check();
     assert_eq!(stale.status.code(), Some(1));
-    assert!(text(&stale.stdout).contains("+\"wine:train\":") || text(&stale.stdout).contains("+wine:train:"), "{}", transcript(&stale));
+    assert!(
+        text(&stale.stdout).contains("+\"wine:train\":")
+            || text(&stale.stdout).contains("+wine:train:"),
+        "{}",
+        transcript(&stale)
+    );
     assert!(text(&stale.stderr).contains("is out of date"));
 
     // A threshold is read at run time: no recompile needed.
     std::fs::write(dir.path().join("mlops.toml"), SEED.replace("0.85", "0.9")).expect("write");
-    mlops().arg("compile").current_dir(dir.path()).output().expect("runs");
+    mlops()
+        .arg("compile")
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
     std::fs::write(dir.path().join("mlops.toml"), SEED.replace("0.85", "0.95")).expect("write");
     assert_eq!(check().status.code(), Some(0));
 }
@@ -197,20 +264,36 @@ fn check_reports_missing_stale_and_fresh() {
 #[test]
 fn fail_on_change_exits_one_when_it_writes() {
     let dir = temp_project(SEED);
-    let run = || mlops().args(["compile", "--fail-on-change"]).current_dir(dir.path()).output().expect("runs");
-    assert_eq!(run().status.code(), Some(1), "creating the file is a change");
+    let run = || {
+        mlops()
+            .args(["compile", "--fail-on-change"])
+            .current_dir(dir.path())
+            .output()
+            .expect("runs")
+    };
+    assert_eq!(
+        run().status.code(),
+        Some(1),
+        "creating the file is a change"
+    );
     assert_eq!(run().status.code(), Some(0), "in sync");
 }
 
 fn errors_of(config: &str) -> Output {
     let dir = temp_project(config);
-    mlops().arg("compile").current_dir(dir.path()).output().expect("runs")
+    mlops()
+        .arg("compile")
+        .current_dir(dir.path())
+        .output()
+        .expect("runs")
 }
 
 #[test]
 fn bad_configs_are_reported_all_at_once() {
     let cases: &[(&str, &str)] = &[
-        ("unknown-keys-and-types", r#"mlops-version = "0.1.0"
+        (
+            "unknown-keys-and-types",
+            r#"mlops-version = "0.1.0"
 
 [defaults]
 framwork = "sklearn"
@@ -225,17 +308,47 @@ training_args = 5
 
 [model."bad name"]
 training_script = "x.py"
-"#),
-        ("syntax", "mlops-version = \"0.1.0\"\n[model.a\nframework = \n"),
-        ("duplicate-model", "mlops-version = \"0.1.0\"\n[model.a]\nframework = \"sklearn\"\n[model.a]\nframework = \"sklearn\"\n"),
-        ("missing-keys", "mlops-version = \"0.1.0\"\n[model.a]\nframework = \"sklearn\"\nenable_drift = true\n"),
+"#,
+        ),
+        (
+            "syntax",
+            "mlops-version = \"0.1.0\"\n[model.a\nframework = \n",
+        ),
+        (
+            "duplicate-model",
+            "mlops-version = \"0.1.0\"\n[model.a]\nframework = \"sklearn\"\n[model.a]\nframework = \"sklearn\"\n",
+        ),
+        (
+            "missing-keys",
+            "mlops-version = \"0.1.0\"\n[model.a]\nframework = \"sklearn\"\nenable_drift = true\n",
+        ),
         ("no-models", "mlops-version = \"0.1.0\"\n"),
         ("no-version", "[model.a]\nframework = \"sklearn\"\n"),
         ("version-pin", &SEED.replace("0.1.0", "9.9.9")),
-        ("long-job-name", &SEED.replace("framework =", &format!("as = \"{}\"\nframework =", "x".repeat(250)))),
-        ("duplicate-prefix", &format!("{SEED}\n[model.other]\nas = \"wine-classifier\"\nframework = \"sklearn\"\ntraining_script = \"t.py\"\ndata_path = \"d.csv\"\nmetric_name = \"m\"\nmin_threshold = 1\n")),
-        ("unbalanced-quote", &SEED.replace("--data data/train.csv", "--data 'data/train.csv")),
-        ("control-chars", &SEED.replace("framework =", "tags = [\"gpu\\nx\"]\nchanges = [\"./src/**\"]\nframework =")),
+        (
+            "long-job-name",
+            &SEED.replace(
+                "framework =",
+                &format!("as = \"{}\"\nframework =", "x".repeat(250)),
+            ),
+        ),
+        (
+            "duplicate-prefix",
+            &format!(
+                "{SEED}\n[model.other]\nas = \"wine-classifier\"\nframework = \"sklearn\"\ntraining_script = \"t.py\"\ndata_path = \"d.csv\"\nmetric_name = \"m\"\nmin_threshold = 1\n"
+            ),
+        ),
+        (
+            "unbalanced-quote",
+            &SEED.replace("--data data/train.csv", "--data 'data/train.csv"),
+        ),
+        (
+            "control-chars",
+            &SEED.replace(
+                "framework =",
+                "tags = [\"gpu\\nx\"]\nchanges = [\"./src/**\"]\nframework =",
+            ),
+        ),
         ("not-finite", &SEED.replace("0.85", "nan")),
     ];
     for (name, config) in cases {
@@ -248,18 +361,29 @@ training_script = "x.py"
 #[test]
 fn missing_config_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = mlops().arg("compile").current_dir(dir.path()).output().expect("runs");
+    let out = mlops()
+        .arg("compile")
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read `mlops.toml`"));
     assert!(text(&out.stderr).contains("hint: run `mlops init`"));
-    let out = mlops().args(["compile", "-c", "nope.toml"]).current_dir(dir.path()).output().expect("runs");
+    let out = mlops()
+        .args(["compile", "-c", "nope.toml"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`nope.toml`"));
 }
 
 #[test]
 fn bad_usage_exits_two() {
-    let out = mlops().args(["compile", "--check", "--stdout"]).output().expect("runs");
+    let out = mlops()
+        .args(["compile", "--check", "--stdout"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let out = mlops().arg("nonsense").output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
@@ -274,12 +398,36 @@ fn models_are_parallel_with_unique_jobs() {
     assert_eq!(unique.len(), 12);
     for prefix in ["wine", "iris", "cancer"] {
         let validate = &compiled.pipeline.jobs[&format!("{prefix}:validate")];
-        assert_eq!(validate.needs.as_deref(), Some(&[][..]), "validate starts at once");
+        assert_eq!(
+            validate.needs.as_deref(),
+            Some(&[][..]),
+            "validate starts at once"
+        );
         let register = &compiled.pipeline.jobs[&format!("{prefix}:register")];
         let needs: Vec<&str> = register.needs.iter().flatten().map(|n| n.job()).collect();
-        assert_eq!(needs, [format!("{prefix}:train"), format!("{prefix}:evaluate")]);
-        assert!(register.rules.iter().all(|r| r.if_.is_none()), "never gate with rules:if");
-        assert_eq!(register.resource_group.as_deref(), Some(format!("mlops-register-{}", register.environment.as_ref().unwrap().name.trim_start_matches("models/")).as_str()));
+        assert_eq!(
+            needs,
+            [format!("{prefix}:train"), format!("{prefix}:evaluate")]
+        );
+        assert!(
+            register.rules.iter().all(|r| r.if_.is_none()),
+            "never gate with rules:if"
+        );
+        assert_eq!(
+            register.resource_group.as_deref(),
+            Some(
+                format!(
+                    "mlops-register-{}",
+                    register
+                        .environment
+                        .as_ref()
+                        .unwrap()
+                        .name
+                        .trim_start_matches("models/")
+                )
+                .as_str()
+            )
+        );
     }
 }
 
