@@ -443,3 +443,28 @@ fn no_job_uses_dotenv_variables_in_rules() {
         let _ = harness::root();
     }
 }
+
+const REF_BEGIN: &str = "<!-- begin: mlops.toml reference (generated; MLOPS_UPDATE_README=1 cargo test readme) -->\n";
+const REF_END: &str = "<!-- end: mlops.toml reference -->";
+
+#[test]
+fn readme_reference_is_fresh() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let generated = mlops::config::reference::markdown();
+    let (Some(a), Some(b)) = (readme.find(REF_BEGIN), readme.find(REF_END)) else {
+        panic!("README.md lacks the reference markers");
+    };
+    let current = &readme[a + REF_BEGIN.len()..b];
+    if current != generated {
+        if std::env::var_os("MLOPS_UPDATE_README").is_some() {
+            let updated = format!("{}{REF_BEGIN}{generated}{}", &readme[..a], &readme[b..]);
+            std::fs::write(&path, updated).expect("write README.md");
+        } else {
+            panic!(
+                "the mlops.toml reference in README.md is stale\n{}\nfix: MLOPS_UPDATE_README=1 cargo test --test integration readme",
+                mlops::compile::unified_diff("README.md", current, &generated)
+            );
+        }
+    }
+}
