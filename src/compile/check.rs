@@ -70,7 +70,8 @@ pub const GITLAB_SCHEMA: &str = include_str!("../../schema/gitlab-ci.json");
 fn gitlab_validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let schema: Value = serde_json::from_str(GITLAB_SCHEMA).expect("the vendored schema is JSON");
+        let schema: Value =
+            serde_json::from_str(GITLAB_SCHEMA).expect("the vendored schema is JSON");
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
             // `format` is an annotation in draft-07, and GitLab documents `url: $VAR` forms
@@ -172,7 +173,10 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
                 if s.chars().count() > MAX_NAME {
                     out.push(Finding::error(
                         format!("/stages/{i}"),
-                        format!("stage name is {} characters; GitLab allows {MAX_NAME}", s.chars().count()),
+                        format!(
+                            "stage name is {} characters; GitLab allows {MAX_NAME}",
+                            s.chars().count()
+                        ),
                     ));
                 }
             }
@@ -186,13 +190,19 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
         if name.chars().count() > MAX_NAME {
             out.push(Finding::error(
                 at.clone(),
-                format!("job name is {} characters; GitLab allows {MAX_NAME}", name.chars().count()),
+                format!(
+                    "job name is {} characters; GitLab allows {MAX_NAME}",
+                    name.chars().count()
+                ),
             ));
         }
         let stage = job.get("stage").and_then(Value::as_str).unwrap_or("test");
         if job.get("extends").is_none() && !stages.iter().any(|s| s == stage) {
             out.push(Finding {
-                help: Some(format!("add `{stage}` to `stages:` or use one of: {}", stages.join(", "))),
+                help: Some(format!(
+                    "add `{stage}` to `stages:` or use one of: {}",
+                    stages.join(", ")
+                )),
                 ..Finding::error(
                     format!("{at}/stage"),
                     format!("job `{name}` uses stage `{stage}`, which is not in `stages:`"),
@@ -213,7 +223,10 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
         if needs.len() > MAX_NEEDS {
             out.push(Finding::error(
                 format!("{at}/needs"),
-                format!("job `{name}` has {} needs; GitLab allows {MAX_NEEDS}", needs.len()),
+                format!(
+                    "job `{name}` has {} needs; GitLab allows {MAX_NEEDS}",
+                    needs.len()
+                ),
             ));
         }
         for (i, target, optional) in &needs {
@@ -313,7 +326,8 @@ mod tests {
     fn unknown_stage_and_limits() {
         let long = "j".repeat(256);
         let needs: Vec<String> = (0..51).map(|i| format!("n{i}")).collect();
-        let mut doc = json!({"stages": ["a"], long.clone(): {"stage": "b", "script": ["x"], "needs": needs}});
+        let mut doc =
+            json!({"stages": ["a"], long.clone(): {"stage": "b", "script": ["x"], "needs": needs}});
         for i in 0..51 {
             doc[format!("n{i}")] = json!({"stage": "a", "script": ["x"]});
         }

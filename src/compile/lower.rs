@@ -180,14 +180,15 @@ fn stage_job(project: &Project, model: &Model, index: usize) -> Job {
             policy: Some("pull-push".to_owned()),
             when: None,
         });
-        if model.dvc.is_some() {
-            cache.push(Cache {
-                key: CacheKey::Name(format!("{}-dvc", model.name)),
-                paths: vec![".dvc/cache".to_owned()],
-                policy: Some("pull-push".to_owned()),
-                when: Some("always".to_owned()),
-            });
-        }
+    }
+    // Validate and train both pull DVC-tracked data, so both share the model's DVC cache.
+    if model.dvc.is_some() && (stage == "train" || stage == "validate") {
+        cache.push(Cache {
+            key: CacheKey::Name(format!("{}-dvc", model.name)),
+            paths: vec![".dvc/cache".to_owned()],
+            policy: Some("pull-push".to_owned()),
+            when: Some("always".to_owned()),
+        });
     }
 
     let register = stage == "register";
@@ -252,5 +253,8 @@ fn install_script(project: &Project) -> Vec<String> {
 
 /// POSIX-shell quoting for one word of a `script:` line.
 pub fn quote(word: &str) -> String {
-    shlex::try_quote(word).map_or_else(|_| format!("'{}'", word.replace('\'', "'\\''")), |q| q.into_owned())
+    shlex::try_quote(word).map_or_else(
+        |_| format!("'{}'", word.replace('\'', "'\\''")),
+        |q| q.into_owned(),
+    )
 }

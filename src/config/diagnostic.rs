@@ -104,9 +104,7 @@ impl Diagnostic for ConfigError {
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        Some(Box::new(
-            self.problems.iter().map(|p| p as &dyn Diagnostic),
-        ))
+        Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
     }
 }
 
@@ -133,10 +131,9 @@ impl Diagnostic for WithSource<'_> {
         Some(&self.file)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(self.problem.label.clone()),
-            self.problem.span,
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.problem.label.clone()), self.problem.span),
+        )))
     }
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
         self.problem

@@ -6,7 +6,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::Problem;
-use super::source::{SpanIndex, Spans, Source, push_pointer};
+use super::source::{Source, SpanIndex, Spans, push_pointer};
 
 /// A parsed config file: the JSON view the schema checks, and where each value came from.
 #[derive(Debug, Clone)]
@@ -26,8 +26,20 @@ pub fn parse(source: &Source) -> Result<Document, Vec<Problem>> {
         .iter()
         .map(|e| {
             let span = e.span().unwrap_or(0..0);
-            Problem::new(source, span, e.message().trim().to_owned(), "here")
-                .with_help("see https://toml.io for the syntax")
+            let message = e.message().trim();
+            if message == "duplicate key" {
+                let key = source.text.get(span.clone()).unwrap_or_default().trim();
+                Problem::new(
+                    source,
+                    span,
+                    format!("duplicate key `{key}`"),
+                    "defined again here",
+                )
+                .with_help("a key or table may appear only once; model names must be unique")
+            } else {
+                Problem::new(source, span, message.to_owned(), "here")
+                    .with_help("see https://toml.io for the syntax")
+            }
         })
         .collect();
     let mut spans = SpanIndex::default();
@@ -104,12 +116,15 @@ fn value_to_json(
             if let Some(n) = parsed {
                 Value::Number(n)
             } else {
-                problems.push(Problem::new(
-                    source,
-                    value.span(),
-                    format!("`{text}` is not a finite number"),
-                    "not allowed here",
-                ));
+                problems.push(
+                    Problem::new(
+                        source,
+                        value.span(),
+                        format!("`{text}` is not a finite number"),
+                        "not allowed here",
+                    )
+                    .with_help("write a number such as `0.85`"),
+                );
                 Value::Null
             }
         }

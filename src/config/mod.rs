@@ -7,6 +7,7 @@
 pub mod diagnostic;
 pub mod load;
 pub mod model;
+pub mod reference;
 pub mod resolve;
 pub mod schema;
 pub mod source;

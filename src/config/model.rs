@@ -50,7 +50,7 @@ pub struct ModelSettings {
     /// Job-name prefix for this model's jobs (`<as>:train`). Defaults to the model name. Use it
     /// to keep job names short or to group parallel models.
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 200))]
+    #[schemars(length(min = 1))]
     pub job_prefix: Option<String>,
 
     /// The user's training script, relative to the repository root.

@@ -153,7 +153,8 @@ pub fn resolve(doc: &Document, config: Config) -> Result<Project, Vec<Problem>> 
     }
 
     let runtime = config.runtime.clone().unwrap_or_default();
-    if runtime.install == Some(InstallMode::Url) && (runtime.url.is_none() || runtime.sha256.is_none())
+    if runtime.install == Some(InstallMode::Url)
+        && (runtime.url.is_none() || runtime.sha256.is_none())
     {
         problems.push(
             Problem::new(
@@ -170,7 +171,9 @@ pub fn resolve(doc: &Document, config: Config) -> Result<Project, Vec<Problem>> 
     if problems.is_empty() {
         Ok(Project {
             models,
-            report_dir: pipeline.report_dir.unwrap_or_else(|| "mlops-reports".to_owned()),
+            report_dir: pipeline
+                .report_dir
+                .unwrap_or_else(|| "mlops-reports".to_owned()),
             environment_prefix: pipeline
                 .environment_prefix
                 .unwrap_or_else(|| "models".to_owned()),
@@ -201,10 +204,31 @@ fn merge(defaults: &ModelSettings, own: &ModelSettings) -> ModelSettings {
         };
     }
     let mut merged = pick!(
-        job_prefix, training_script, training_args, data_path, framework, metric_name,
-        min_threshold, higher_is_better, alias, experiment_name, enable_drift,
-        reference_data_path, image_suffix, image_registry_base, image, requirements_file, tags,
-        dvc_enabled, dvc_remote, dvc_files, dvc_push, dvc_push_paths, changes, validation, compare,
+        job_prefix,
+        training_script,
+        training_args,
+        data_path,
+        framework,
+        metric_name,
+        min_threshold,
+        higher_is_better,
+        alias,
+        experiment_name,
+        enable_drift,
+        reference_data_path,
+        image_suffix,
+        image_registry_base,
+        image,
+        requirements_file,
+        tags,
+        dvc_enabled,
+        dvc_remote,
+        dvc_files,
+        dvc_push,
+        dvc_push_paths,
+        changes,
+        validation,
+        compare,
     );
     // `as` names one model's jobs; a shared default would collide by construction.
     merged.job_prefix.clone_from(&own.job_prefix);
@@ -278,7 +302,10 @@ fn resolve_model(
                 Problem::new(
                     src,
                     doc.spans.value_span(&field_pointer(doc, at, key)),
-                    format!("{} contains a control character (newline, tab, …)", toml_path(&push_pointer(at, key))),
+                    format!(
+                        "{} contains a control character (newline, tab, …)",
+                        toml_path(&push_pointer(at, key))
+                    ),
                     "GitLab cannot use this",
                 )
                 .with_help("write it on one line without control characters"),
@@ -327,7 +354,11 @@ fn resolve_model(
     }
     let changes = m.changes.clone().unwrap_or_default();
     for c in &changes {
-        if c.starts_with("./") || c.contains("//") || c.is_empty() || c.chars().any(char::is_control) {
+        if c.starts_with("./")
+            || c.contains("//")
+            || c.is_empty()
+            || c.chars().any(char::is_control)
+        {
             problems.push(
                 Problem::new(
                     src,
@@ -350,7 +381,8 @@ fn resolve_model(
                 problems.push(
                     Problem::new(
                         src,
-                        doc.spans.value_span(&field_pointer(doc, at, "training_args")),
+                        doc.spans
+                            .value_span(&field_pointer(doc, at, "training_args")),
                         "`training_args` has an unterminated quote",
                         "cannot split",
                     )

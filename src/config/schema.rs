@@ -23,7 +23,10 @@ pub fn schema_value() -> Value {
         if let Some(s) = map.get("$schema") {
             out.insert("$schema".to_owned(), s.clone());
         }
-        out.insert("$id".to_owned(), Value::String(crate::SCHEMA_URL.to_owned()));
+        out.insert(
+            "$id".to_owned(),
+            Value::String(crate::SCHEMA_URL.to_owned()),
+        );
         for (k, v) in map {
             if k != "$schema" {
                 out.insert(k, v);

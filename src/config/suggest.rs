@@ -1,7 +1,10 @@
 //! "Did you mean": the closest known name to a misspelt one.
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let word_l = word.to_lowercase();
     candidates
         .into_iter()
@@ -40,7 +43,10 @@ mod tests {
         assert_eq!(did_you_mean("min_treshold", keys), Some("min_threshold"));
         assert_eq!(did_you_mean("framwork", keys), Some("framework"));
         assert_eq!(did_you_mean("zzz", keys), None);
-        assert_eq!(did_you_mean("sklaern", ["sklearn", "pytorch"]), Some("sklearn"));
+        assert_eq!(
+            did_you_mean("sklaern", ["sklearn", "pytorch"]),
+            Some("sklearn")
+        );
     }
 
     #[test]

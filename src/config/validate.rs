@@ -166,8 +166,8 @@ fn describe(
                         format!("unknown key `{key}` in {}", toml_path(pointer)),
                         "unknown key",
                     );
-                    problem.help = Some(
-                        match did_you_mean(key, known.iter().map(String::as_str)) {
+                    problem.help =
+                        Some(match did_you_mean(key, known.iter().map(String::as_str)) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!(
                                 "known keys here: {}",
@@ -177,8 +177,7 @@ fn describe(
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
-                        },
-                    );
+                        });
                     problem
                 })
                 .collect()
@@ -235,6 +234,13 @@ fn describe(
                 "wrong type",
             )]
         }
+        ValidationErrorKind::Required { property } if pointer.is_empty() && property == "model" => {
+            vec![
+                Problem::new(src, 0..0, "no models are defined", "add a model").with_help(
+                    "add a `[model.<name>]` table with a training script, data and a gate",
+                ),
+            ]
+        }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             vec![
@@ -262,13 +268,81 @@ fn describe(
                 .with_help("add a `[model.<name>]` table with a training script, data and a gate"),
             ]
         }
-        _ => vec![Problem::new(
-            src,
-            doc.spans.value_span(pointer),
-            format!("{} is invalid: {error}", toml_path(pointer)),
-            "invalid",
+        ValidationErrorKind::MinLength { limit } => vec![at_value(
+            doc,
+            pointer,
+            if *limit == 1 {
+                format!("{} must not be empty", toml_path(pointer))
+            } else {
+                format!(
+                    "{} must have at least {limit} characters",
+                    toml_path(pointer)
+                )
+            },
+        )],
+        ValidationErrorKind::MaxLength { limit } => vec![at_value(
+            doc,
+            pointer,
+            format!("{} is longer than {limit} characters", toml_path(pointer)),
+        )],
+        ValidationErrorKind::MinItems { limit } => vec![at_value(
+            doc,
+            pointer,
+            format!("{} needs at least {limit} entries", toml_path(pointer)),
+        )],
+        ValidationErrorKind::MaxItems { limit } => vec![at_value(
+            doc,
+            pointer,
+            format!("{} has more than {limit} entries", toml_path(pointer)),
+        )],
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
+            vec![at_value(
+                doc,
+                pointer,
+                format!(
+                    "{} must be at least {limit}, found {instance}",
+                    toml_path(pointer)
+                ),
+            )]
+        }
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            vec![at_value(
+                doc,
+                pointer,
+                format!(
+                    "{} must be at most {limit}, found {instance}",
+                    toml_path(pointer)
+                ),
+            )]
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            let what = node
+                .and_then(|n| n.get("description"))
+                .and_then(Value::as_str)
+                .map(|d| d.replace('\n', " "));
+            let mut p = at_value(
+                doc,
+                pointer,
+                format!("{} has an invalid value {instance}", toml_path(pointer)),
+            )
+            .with_help(format!("it must match `{pattern}`"));
+            if let Some(w) = what {
+                p.help = Some(format!("{}; {w}", p.help.unwrap_or_default()));
+            }
+            vec![p]
+        }
+        _ => vec![at_value(
+            doc,
+            pointer,
+            format!("{} is invalid: {}", toml_path(pointer), error.masked()),
         )],
     }
+}
+
+fn at_value(doc: &Document, pointer: &str, message: String) -> Problem {
+    Problem::new(&doc.source, doc.spans.value_span(pointer), message, "here")
 }
 
 fn describe_shape(node: &Value) -> String {

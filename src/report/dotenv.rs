@@ -44,8 +44,14 @@ mod tests {
 
     #[test]
     fn renders_and_refuses() {
-        assert_eq!(render(&[("A", "1"), ("B_2", "x y")]).unwrap(), "A=1\nB_2=x y\n");
+        assert_eq!(
+            render(&[("A", "1"), ("B_2", "x y")]).unwrap(),
+            "A=1\nB_2=x y\n"
+        );
         assert!(matches!(render(&[("A-B", "1")]), Err(DotenvError::Name(_))));
-        assert!(matches!(render(&[("A", "1\n2")]), Err(DotenvError::Value(_))));
+        assert!(matches!(
+            render(&[("A", "1\n2")]),
+            Err(DotenvError::Value(_))
+        ));
     }
 }

@@ -82,7 +82,10 @@ pub fn render(suite: &str, cases: &[Case]) -> String {
         cases.len()
     );
     for c in cases {
-        let time = c.time.map(|t| format!(" time=\"{t:.3}\"")).unwrap_or_default();
+        let time = c
+            .time
+            .map(|t| format!(" time=\"{t:.3}\""))
+            .unwrap_or_default();
         let _ = write!(
             x,
             "    <testcase classname=\"{}\" name=\"{}\"{time}",
@@ -135,8 +138,16 @@ mod tests {
             "validate",
             &[
                 Case::new("validate.nulls", "a<b", Outcome::Pass),
-                Case::new("validate.nulls", "c", Outcome::Failure("ratio 0.2 > 0.05\nmore".into())),
-                Case::new("validate.drift", "d", Outcome::Skipped("no reference".into())),
+                Case::new(
+                    "validate.nulls",
+                    "c",
+                    Outcome::Failure("ratio 0.2 > 0.05\nmore".into()),
+                ),
+                Case::new(
+                    "validate.drift",
+                    "d",
+                    Outcome::Skipped("no reference".into()),
+                ),
             ],
         );
         assert!(xml.contains("name=\"a&lt;b\""));

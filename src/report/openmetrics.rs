@@ -7,7 +7,13 @@ use std::fmt::Write as _;
 pub fn sanitize(name: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == ':' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
@@ -22,7 +28,11 @@ pub fn render(metrics: &[(String, f64)]) -> String {
         let v = if value.is_nan() {
             "NaN".to_owned()
         } else if value.is_infinite() {
-            if *value > 0.0 { "+Inf".to_owned() } else { "-Inf".to_owned() }
+            if *value > 0.0 {
+                "+Inf".to_owned()
+            } else {
+                "-Inf".to_owned()
+            }
         } else {
             format!("{value}")
         };

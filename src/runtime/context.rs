@@ -124,9 +124,10 @@ impl Context {
             );
             return Err(Exit::Error);
         };
-        let report_dir = common.report_dir.clone().unwrap_or_else(|| {
-            Path::new(&project.report_dir).join(&model.name)
-        });
+        let report_dir = common
+            .report_dir
+            .clone()
+            .unwrap_or_else(|| Path::new(&project.report_dir).join(&model.name));
         Ok(Self {
             project: Some(project),
             model: Some(model),

@@ -26,7 +26,13 @@ impl Section {
         let gitlab = in_gitlab();
         let name: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         if gitlab {
             let opt = if collapsed { "[collapsed=true]" } else { "" };

@@ -22,7 +22,11 @@ pub fn bin() -> PathBuf {
 pub fn mlops() -> Command {
     let mut c = Command::new(bin());
     for (k, _) in std::env::vars() {
-        if k.starts_with("CI_") || k.starts_with("MLOPS_") || k.starts_with("MLFLOW_") || k == "GITLAB_CI" {
+        if k.starts_with("CI_")
+            || k.starts_with("MLOPS_")
+            || k.starts_with("MLFLOW_")
+            || k == "GITLAB_CI"
+        {
             c.env_remove(k);
         }
     }
@@ -42,7 +46,10 @@ fn in_ci() -> bool {
 /// Called when a harness piece is missing: fails under `CI=true`, otherwise says why the test
 /// stops and returns `None`.
 pub fn missing<T>(what: &str) -> Option<T> {
-    assert!(!in_ci(), "CI=true and the test harness lacks {what}; run scripts/test.sh");
+    assert!(
+        !in_ci(),
+        "CI=true and the test harness lacks {what}; run scripts/test.sh"
+    );
     eprintln!("NOT RUN: {what} is missing (run scripts/test.sh to install and start it)");
     None
 }
@@ -71,7 +78,11 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
 /// The harness Python (with mlflow, scikit-learn, pandas).
 pub fn python() -> Option<PathBuf> {
     let p = harness_dir().join("venv/bin/python");
-    if p.is_file() { Some(p) } else { missing("the harness Python venv") }
+    if p.is_file() {
+        Some(p)
+    } else {
+        missing("the harness Python venv")
+    }
 }
 
 /// The MLflow tracking URI of the suite's server (`MLOPS_TEST_MLFLOW_URI`), checked alive.
@@ -101,7 +112,9 @@ pub fn test_path() -> String {
     if let Some(p) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&p));
     }
-    std::env::join_paths(dirs).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    std::env::join_paths(dirs)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Copies a directory tree (examples into temp repos).
@@ -122,12 +135,23 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub fn git_repo(dir: &Path) {
     let git = |args: &[&str]| {
         let st = Command::new("git")
-            .args(["-c", "user.name=mlops-test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"])
+            .args([
+                "-c",
+                "user.name=mlops-test",
+                "-c",
+                "user.email=test@example.invalid",
+                "-c",
+                "init.defaultBranch=main",
+            ])
             .args(args)
             .current_dir(dir)
             .output()
             .expect("git runs");
-        assert!(st.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&st.stderr));
+        assert!(
+            st.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
     };
     git(&["init", "-q"]);
     git(&["add", "-A"]);
