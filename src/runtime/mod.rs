@@ -9,3 +9,6 @@
 pub mod context;
 pub mod log;
 pub mod stages;
+pub mod checks;
+pub mod data;
+pub mod expectations;

@@ -26,8 +26,11 @@ pub enum Dtype {
     Bool,
     /// `object`: strings, or booleans with nulls.
     Object,
-    /// `datetime64[ns]` (Parquet timestamps).
+    /// `datetime64[ns]` (Parquet nanosecond timestamps).
     Datetime,
+    /// `datetime64[us]` or `datetime64[ms]`: pandas 2 keeps a Parquet timestamp's unit, and
+    /// Evidently types only nanosecond columns as datetime.
+    DatetimeCoarse(&'static str),
 }
 
 impl Dtype {
@@ -40,7 +43,7 @@ impl Dtype {
             Dtype::Float32 => "float32",
             Dtype::Bool => "bool",
             Dtype::Object => "object_",
-            Dtype::Datetime => "datetime64",
+            Dtype::Datetime | Dtype::DatetimeCoarse(_) => "datetime64",
         }
     }
 }

@@ -75,7 +75,9 @@ pub fn classify(s: &str) -> Token {
     // Rust also accepts `nan` and `infinity` spellings; pandas reads `inf`/`Infinity` but
     // no NaN spelling outside the NA list.
     let body = t.trim_start_matches(['-', '+']);
-    let alpha = body.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E');
+    let alpha = body
+        .bytes()
+        .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E');
     if alpha && !(body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity")) {
         return Token::Str;
     }
@@ -124,7 +126,11 @@ impl Builder {
                 Token::Na | Token::Float(_) => {
                     // pandas: an int column with a null or a decimal becomes float64.
                     let mut f: Vec<f64> = v.iter().map(|&i| i as f64).collect();
-                    f.push(if let Token::Float(x) = tok { x } else { f64::NAN });
+                    f.push(if let Token::Float(x) = tok {
+                        x
+                    } else {
+                        f64::NAN
+                    });
                     *self = Builder::Float(f);
                 }
                 Token::Bool(_) | Token::Str => *self = Builder::Reread,
@@ -162,12 +168,21 @@ impl Builder {
             }
             Builder::Str(mut c) => {
                 c.finish();
-                let n = c.codes.iter().filter(|&&x| x == super::column::NULL_CODE).count();
+                let n = c
+                    .codes
+                    .iter()
+                    .filter(|&&x| x == super::column::NULL_CODE)
+                    .count();
                 (Dtype::Object, Values::Str(c), n)
             }
             Builder::Reread => return None,
         };
-        Some(Column { name, dtype, values, null_count: nulls })
+        Some(Column {
+            name,
+            dtype,
+            values,
+            null_count: nulls,
+        })
     }
 }
 
@@ -192,7 +207,11 @@ fn open(path: &Path) -> Result<::csv::Reader<File>, DataError> {
 fn header_names(path: &Path, rec: &::csv::ByteRecord) -> Result<Vec<String>, DataError> {
     let mut names: Vec<String> = Vec::with_capacity(rec.len());
     for (i, raw) in rec.iter().enumerate() {
-        let raw = if i == 0 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
+        let raw = if i == 0 {
+            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+        } else {
+            raw
+        };
         let s = std::str::from_utf8(raw).map_err(|_| {
             DataError::new(
                 path,
@@ -200,7 +219,11 @@ fn header_names(path: &Path, rec: &::csv::ByteRecord) -> Result<Vec<String>, Dat
                 "save the file as UTF-8",
             )
         })?;
-        let base = if s.is_empty() { format!("Unnamed: {i}") } else { s.to_owned() };
+        let base = if s.is_empty() {
+            format!("Unnamed: {i}")
+        } else {
+            s.to_owned()
+        };
         let mut name = base.clone();
         let mut k = 1;
         while names.contains(&name) {
@@ -213,8 +236,15 @@ fn header_names(path: &Path, rec: &::csv::ByteRecord) -> Result<Vec<String>, Dat
 }
 
 fn read_err(path: &Path, e: &::csv::Error) -> DataError {
-    let at = e.position().map(|p| format!("line {}: ", p.line())).unwrap_or_default();
-    DataError::new(path, format!("{at}malformed CSV: {e}"), "check the quoting of that row")
+    let at = e
+        .position()
+        .map(|p| format!("line {}: ", p.line()))
+        .unwrap_or_default();
+    DataError::new(
+        path,
+        format!("{at}malformed CSV: {e}"),
+        "check the quoting of that row",
+    )
 }
 
 /// Checks one record's shape and encoding; returns it as text.
@@ -228,12 +258,18 @@ fn record_text<'r>(
     if rec.len() != width {
         return Err(DataError::new(
             path,
-            format!("line {line} (data row {row}) has {} fields, the header has {width}", rec.len()),
+            format!(
+                "line {line} (data row {row}) has {} fields, the header has {width}",
+                rec.len()
+            ),
             "every row needs one value per header column (quote values that contain commas)",
         ));
     }
     std::str::from_utf8(rec.as_slice()).map_err(|_| {
-        let col = rec.iter().position(|f| std::str::from_utf8(f).is_err()).map_or(0, |c| c + 1);
+        let col = rec
+            .iter()
+            .position(|f| std::str::from_utf8(f).is_err())
+            .map_or(0, |c| c + 1);
         DataError::new(
             path,
             format!("line {line} (data row {row}), column {col}: not valid UTF-8"),
@@ -246,16 +282,29 @@ fn record_text<'r>(
 pub fn read(path: &Path) -> Result<Table, DataError> {
     let mut rdr = open(path)?;
     let mut rec = ::csv::ByteRecord::new();
-    let has_header = rdr.read_byte_record(&mut rec).map_err(|e| read_err(path, &e))?;
+    let has_header = rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| read_err(path, &e))?;
     if !has_header {
-        return Err(DataError::new(path, "the file is empty", "a CSV file needs at least a header row"));
+        return Err(DataError::new(
+            path,
+            "the file is empty",
+            "a CSV file needs at least a header row",
+        ));
     }
     let names = header_names(path, &rec)?;
     let width = names.len();
     let mut builders: Vec<Builder> = (0..width).map(|_| Builder::Empty(0)).collect();
     let mut rows = 0usize;
-    while rdr.read_byte_record(&mut rec).map_err(|e| read_err(path, &e))? {
+    let mut last_start = (0u64, 1u64);
+    while rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| read_err(path, &e))?
+    {
         rows += 1;
+        if let Some(p) = rec.position() {
+            last_start = (p.byte(), p.line());
+        }
         let text = record_text(path, &rec, rows, width)?;
         let mut start = 0;
         for (b, end) in builders.iter_mut().zip(rec.bounds_ends()) {
@@ -264,6 +313,7 @@ pub fn read(path: &Path) -> Result<Table, DataError> {
             b.push(classify(s), s);
         }
     }
+    check_closed_quotes(path, last_start)?;
     let reread: Vec<usize> = builders
         .iter()
         .enumerate()
@@ -280,7 +330,11 @@ pub fn read(path: &Path) -> Result<Table, DataError> {
             columns[i] = Some(Column {
                 name: names[i].clone(),
                 dtype: Dtype::Object,
-                null_count: col.codes.iter().filter(|&&c| c == super::column::NULL_CODE).count(),
+                null_count: col
+                    .codes
+                    .iter()
+                    .filter(|&&c| c == super::column::NULL_CODE)
+                    .count(),
                 values: Values::Str(col),
             });
         }
@@ -292,6 +346,30 @@ pub fn read(path: &Path) -> Result<Table, DataError> {
     })
 }
 
+/// The `csv` crate reads an unterminated quote to the end of the file as one field; pandas
+/// says "EOF inside string". Such a field can only be the last record, so only its bytes
+/// are checked: an odd number of quote characters means the quote never closed.
+fn check_closed_quotes(path: &Path, (byte, line): (u64, u64)) -> Result<(), DataError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = File::open(path).map_err(|e| {
+        DataError::new(path, format!("cannot open the file: {e}"), "check the path")
+    })?;
+    let mut tail = Vec::new();
+    f.seek(SeekFrom::Start(byte))
+        .and_then(|_| f.read_to_end(&mut tail))
+        .map_err(|e| {
+            DataError::new(path, format!("cannot read the file: {e}"), "check the file")
+        })?;
+    if tail.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+        return Err(DataError::new(
+            path,
+            format!("line {line}: a quoted field is never closed (end of file inside a string)"),
+            "close the quote, or escape a quote inside a quoted field as `\"\"`",
+        ));
+    }
+    Ok(())
+}
+
 /// The second pass: the given columns as strings.
 fn read_strings(
     path: &Path,
@@ -300,10 +378,14 @@ fn read_strings(
 ) -> Result<Vec<(usize, StrColumn)>, DataError> {
     let mut rdr = open(path)?;
     let mut rec = ::csv::ByteRecord::new();
-    let mut cols: Vec<(usize, StrColumn)> = which.iter().map(|&i| (i, StrColumn::default())).collect();
+    let mut cols: Vec<(usize, StrColumn)> =
+        which.iter().map(|&i| (i, StrColumn::default())).collect();
     let mut first = true;
     let mut row = 0;
-    while rdr.read_byte_record(&mut rec).map_err(|e| read_err(path, &e))? {
+    while rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| read_err(path, &e))?
+    {
         if first {
             first = false;
             continue;

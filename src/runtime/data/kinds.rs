@@ -34,7 +34,8 @@ pub fn infer(col: &Column) -> ColumnKind {
                 ColumnKind::Cat
             }
         }
-        Values::Datetime(_) => ColumnKind::Datetime,
+        Values::Datetime(_) if col.dtype == Dtype::Datetime => ColumnKind::Datetime,
+        Values::Datetime(_) => ColumnKind::Unknown,
     }
 }
 

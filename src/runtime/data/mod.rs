@@ -6,8 +6,10 @@
 
 pub mod column;
 pub mod csv;
+pub mod drift_columns;
 pub mod kinds;
 pub mod parquet;
+pub mod quality;
 pub mod sort_key;
 
 use std::path::{Path, PathBuf};
@@ -44,7 +46,11 @@ pub enum Format {
 impl Format {
     /// The format a path's extension implies (`.parquet`/`.pq` is Parquet, anything else CSV).
     pub fn from_path(path: &Path) -> Self {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+        {
             Some(e) if e == "parquet" || e == "pq" => Format::Parquet,
             _ => Format::Csv,
         }
@@ -81,7 +87,11 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Table, DataError> {
         )
     })?;
     if meta.is_dir() {
-        return Err(DataError::new(path, "is a directory, not a data file", "pass a CSV or Parquet file"));
+        return Err(DataError::new(
+            path,
+            "is a directory, not a data file",
+            "pass a CSV or Parquet file",
+        ));
     }
     if meta.len() == 0 {
         return Err(DataError::new(
