@@ -7,6 +7,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 const TEMPLATES: &[(&str, &str)] = &[
     ("banner.txt", include_str!("../templates/banner.txt.j2")),
     ("mlops.toml", include_str!("../templates/mlops.toml.j2")),
+    ("bootstrap.py", include_str!("../templates/bootstrap.py.j2")),
 ];
 
 fn environment() -> Result<Environment<'static>, minijinja::Error> {

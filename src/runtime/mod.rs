@@ -12,3 +12,7 @@ pub mod stages;
 pub mod checks;
 pub mod data;
 pub mod expectations;
+pub mod mlflow;
+pub mod process;
+pub mod gate;
+pub mod dvc;

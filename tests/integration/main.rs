@@ -6,3 +6,6 @@ mod harness;
 
 mod compile;
 mod validate;
+mod fault_proxy;
+mod gitlab_fake;
+mod runtime;
