@@ -313,6 +313,20 @@ fn resolve_model(
         }
     };
     single_line("as", &prefix, problems);
+    if prefix.starts_with('.') || prefix.trim() != prefix {
+        problems.push(
+            Problem::new(
+                src,
+                doc.spans.value_span(&field_pointer(doc, at, "as")),
+                format!("job prefix {prefix:?} cannot be used"),
+                "job prefix",
+            )
+            .with_help(
+                "GitLab hides jobs whose names start with `.` and trims surrounding spaces; \
+                 start with a letter or digit",
+            ),
+        );
+    }
     for (key, v) in [
         ("image", m.image.as_deref()),
         ("image_registry_base", m.image_registry_base.as_deref()),
