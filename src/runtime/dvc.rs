@@ -40,16 +40,46 @@ enum Failure {
 fn classify(tail: &str) -> Failure {
     let t = tail.to_ascii_lowercase();
     let config = [
-        ("nosuchbucket", "the S3 bucket does not exist; create it or fix the remote URL"),
-        ("unable to locate credentials", "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as masked CI/CD variables"),
-        ("invalidaccesskeyid", "the S3 access key is not valid: check AWS_ACCESS_KEY_ID"),
-        ("signaturedoesnotmatch", "the S3 secret key is wrong: check AWS_SECRET_ACCESS_KEY"),
-        ("access denied", "the credentials may not read or write this bucket"),
-        ("accessdenied", "the credentials may not read or write this bucket"),
-        ("no remote", "no DVC remote is configured: set `dvc_remote`, or `dvc remote add -d`"),
-        ("is not a dvc repository", "run `dvc init` in the repository and commit `.dvc/`"),
-        ("not a git repository", "DVC needs the job to run in the git checkout"),
-        ("does not exist", "a path given to DVC does not exist: check `dvc_files` / `dvc_push_paths`"),
+        (
+            "nosuchbucket",
+            "the S3 bucket does not exist; create it or fix the remote URL",
+        ),
+        (
+            "unable to locate credentials",
+            "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as masked CI/CD variables",
+        ),
+        (
+            "invalidaccesskeyid",
+            "the S3 access key is not valid: check AWS_ACCESS_KEY_ID",
+        ),
+        (
+            "signaturedoesnotmatch",
+            "the S3 secret key is wrong: check AWS_SECRET_ACCESS_KEY",
+        ),
+        (
+            "access denied",
+            "the credentials may not read or write this bucket",
+        ),
+        (
+            "accessdenied",
+            "the credentials may not read or write this bucket",
+        ),
+        (
+            "no remote",
+            "no DVC remote is configured: set `dvc_remote`, or `dvc remote add -d`",
+        ),
+        (
+            "is not a dvc repository",
+            "run `dvc init` in the repository and commit `.dvc/`",
+        ),
+        (
+            "not a git repository",
+            "DVC needs the job to run in the git checkout",
+        ),
+        (
+            "does not exist",
+            "a path given to DVC does not exist: check `dvc_files` / `dvc_push_paths`",
+        ),
     ];
     for (needle, why) in config {
         if t.contains(needle) {
@@ -91,7 +121,9 @@ fn dvc(args: &[&str]) -> Result<(), Exit> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             report::error(
                 "`dvc` is not installed (DVC is enabled for this model)",
-                Some("install it in the job image (`pip install 'dvc[s3]'`), or set `dvc_enabled = false`"),
+                Some(
+                    "install it in the job image (`pip install 'dvc[s3]'`), or set `dvc_enabled = false`",
+                ),
             );
             return Err(Exit::Error);
         }
@@ -111,7 +143,13 @@ fn dvc(args: &[&str]) -> Result<(), Exit> {
         }
         Ended::Interrupted(sig) => Err(Exit::Code(128 + sig as u8)),
         Ended::Exited(code) | Ended::Signalled(code) => {
-            let last = outcome.tail.iter().rev().find(|l| !l.trim().is_empty()).cloned().unwrap_or_default();
+            let last = outcome
+                .tail
+                .iter()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .cloned()
+                .unwrap_or_default();
             let msg = format!("`{shown}` failed ({code}): {}", last.trim());
             match classify(&outcome.tail_text()) {
                 Failure::Config(why) => {
@@ -160,7 +198,12 @@ pub fn push(cfg: &Dvc) -> Result<Vec<String>, Exit> {
     let untracked: Vec<String> = cfg
         .push_paths
         .iter()
-        .filter(|p| !p.ends_with(".dvc") && !Path::new(&format!("{p}.dvc")).exists())
+        .filter(|p| {
+            let is_dvc_file = Path::new(p)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("dvc"));
+            !is_dvc_file && !Path::new(&format!("{p}.dvc")).exists()
+        })
         .cloned()
         .collect();
     if !untracked.is_empty() {
@@ -186,9 +229,17 @@ mod tests {
 
     #[test]
     fn classifies_known_failures() {
-        assert!(matches!(classify("ERROR: ... NoSuchBucket: The specified bucket does not exist"), Failure::Config(w) if w.contains("bucket")));
-        assert!(matches!(classify("Unable to locate credentials"), Failure::Config(_)));
-        assert!(matches!(classify("Could not connect to the endpoint URL"), Failure::Network(_)));
+        assert!(
+            matches!(classify("ERROR: ... NoSuchBucket: The specified bucket does not exist"), Failure::Config(w) if w.contains("bucket"))
+        );
+        assert!(matches!(
+            classify("Unable to locate credentials"),
+            Failure::Config(_)
+        ));
+        assert!(matches!(
+            classify("Could not connect to the endpoint URL"),
+            Failure::Network(_)
+        ));
         assert_eq!(classify("something odd"), Failure::Other);
     }
 }

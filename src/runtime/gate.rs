@@ -1,6 +1,6 @@
 //! The evaluate decision: gate 1 (absolute threshold) and gate 2 (comparison with the
 //! production model) in one object, which alone decides the exit code, `evaluate.json`, the
-//! JUnit cases, the dotenv and the log table. Pure: the stage fetches, this decides.
+//! `JUnit` cases, the dotenv and the log table. Pure: the stage fetches, this decides.
 
 use serde::Serialize;
 
@@ -126,7 +126,11 @@ impl Decision {
                 message: format!(
                     "the run has no metric `{}`; it has: {}",
                     input.metric,
-                    if input.available.is_empty() { "(no metrics)".to_owned() } else { input.available.join(", ") }
+                    if input.available.is_empty() {
+                        "(no metrics)".to_owned()
+                    } else {
+                        input.available.join(", ")
+                    }
                 ),
                 required: Some(input.threshold),
             }),
@@ -184,7 +188,7 @@ impl Decision {
         }
     }
 
-    /// One JUnit case per gate.
+    /// One `JUnit` case per gate.
     pub fn junit_cases(&self) -> Vec<Case> {
         self.gates
             .iter()
@@ -194,7 +198,11 @@ impl Decision {
                     Verdict::Fail => Outcome::Failure(g.message.clone()),
                     Verdict::Error => Outcome::Error(g.message.clone()),
                 };
-                let mut c = Case::new(format!("evaluate.{}", g.name), format!("{} {}", g.name, self.metric), outcome);
+                let mut c = Case::new(
+                    format!("evaluate.{}", g.name),
+                    format!("{} {}", g.name, self.metric),
+                    outcome,
+                );
                 c.output = Some(g.message.clone());
                 c
             })
@@ -214,7 +222,13 @@ impl Decision {
         );
         let dir = if self.higher_is_better { ">=" } else { "<=" };
         vec![
-            vec!["metric".into(), "value".into(), "threshold".into(), "production".into(), "verdict".into()],
+            vec![
+                "metric".into(),
+                "value".into(),
+                "threshold".into(),
+                "production".into(),
+                "verdict".into(),
+            ],
             vec![
                 self.metric.clone(),
                 opt(self.value),
@@ -231,7 +245,12 @@ fn compare_gate(input: &GateInput, rule: &CompareRule, prod: &Production) -> Gat
     let higher = input.higher_is_better;
     let (Some(v), Some(_)) = (input.value, prod.version.as_ref()) else {
         if input.value.is_none() {
-            return GateResult { name, status: Verdict::Error, message: "no value to compare".into(), required: None };
+            return GateResult {
+                name,
+                status: Verdict::Error,
+                message: "no value to compare".into(),
+                required: None,
+            };
         }
         let (status, word) = match rule.when_no_production {
             NoProduction::Pass => (Verdict::Pass, "passes"),
@@ -240,7 +259,10 @@ fn compare_gate(input: &GateInput, rule: &CompareRule, prod: &Production) -> Gat
         return GateResult {
             name,
             status,
-            message: format!("no model has the alias `{}` yet; the gate {word} (when_no_production)", prod.alias),
+            message: format!(
+                "no model has the alias `{}` yet; the gate {word} (when_no_production)",
+                prod.alias
+            ),
             required: None,
         };
     };
@@ -255,7 +277,9 @@ fn compare_gate(input: &GateInput, rule: &CompareRule, prod: &Production) -> Gat
             required: None,
         };
     };
-    let margin = rule.min_improvement.max(rule.min_relative_improvement * p.abs());
+    let margin = rule
+        .min_improvement
+        .max(rule.min_relative_improvement * p.abs());
     let required = if higher { p + margin } else { p - margin };
     let ok = at_least(v, required, higher);
     let delta = if higher { v - p } else { p - v };
@@ -292,32 +316,66 @@ mod tests {
     }
 
     fn prod(version: Option<&str>, value: Option<f64>) -> Production {
-        Production { alias: "production".into(), version: version.map(Into::into), run_id: None, value }
+        Production {
+            alias: "production".into(),
+            version: version.map(Into::into),
+            run_id: None,
+            value,
+        }
     }
 
     fn rule(min: f64, rel: f64, none: NoProduction) -> CompareRule {
-        CompareRule { min_improvement: min, min_relative_improvement: rel, when_no_production: none }
+        CompareRule {
+            min_improvement: min,
+            min_relative_improvement: rel,
+            when_no_production: none,
+        }
     }
 
     #[test]
     fn threshold_both_directions_and_equality() {
-        assert_eq!(Decision::decide(&input(Some(0.8), true)).exit(), Exit::Success);
-        assert_eq!(Decision::decide(&input(Some(0.79), true)).exit(), Exit::Failure);
-        assert_eq!(Decision::decide(&input(Some(0.5), false)).exit(), Exit::Success);
-        assert_eq!(Decision::decide(&input(Some(0.81), false)).exit(), Exit::Failure);
+        assert_eq!(
+            Decision::decide(&input(Some(0.8), true)).exit(),
+            Exit::Success
+        );
+        assert_eq!(
+            Decision::decide(&input(Some(0.79), true)).exit(),
+            Exit::Failure
+        );
+        assert_eq!(
+            Decision::decide(&input(Some(0.5), false)).exit(),
+            Exit::Success
+        );
+        assert_eq!(
+            Decision::decide(&input(Some(0.81), false)).exit(),
+            Exit::Failure
+        );
         let d = Decision::decide(&input(None, true));
         assert_eq!(d.exit(), Exit::Error);
-        assert!(d.gates[0].message.contains("f1, loss"), "{}", d.gates[0].message);
+        assert!(
+            d.gates[0].message.contains("f1, loss"),
+            "{}",
+            d.gates[0].message
+        );
     }
 
     #[test]
     fn compare_gate() {
         let mut i = input(Some(0.9), true);
-        i.compare = Some((rule(0.05, 0.0, NoProduction::Pass), prod(Some("1"), Some(0.84))));
+        i.compare = Some((
+            rule(0.05, 0.0, NoProduction::Pass),
+            prod(Some("1"), Some(0.84)),
+        ));
         assert_eq!(Decision::decide(&i).status, Verdict::Pass);
-        i.compare = Some((rule(0.07, 0.0, NoProduction::Pass), prod(Some("1"), Some(0.84))));
+        i.compare = Some((
+            rule(0.07, 0.0, NoProduction::Pass),
+            prod(Some("1"), Some(0.84)),
+        ));
         assert_eq!(Decision::decide(&i).status, Verdict::Fail);
-        i.compare = Some((rule(0.0, 0.1, NoProduction::Pass), prod(Some("1"), Some(0.85))));
+        i.compare = Some((
+            rule(0.0, 0.1, NoProduction::Pass),
+            prod(Some("1"), Some(0.85)),
+        ));
         assert_eq!(Decision::decide(&i).status, Verdict::Fail); // needs 0.935
         i.compare = Some((rule(0.0, 0.0, NoProduction::Fail), prod(None, None)));
         assert_eq!(Decision::decide(&i).exit(), Exit::Failure);
@@ -328,7 +386,10 @@ mod tests {
         // Lower is better: loss 0.2 against production 0.3 with 0.05 required.
         let mut l = input(Some(0.2), false);
         l.threshold = 0.5;
-        l.compare = Some((rule(0.05, 0.0, NoProduction::Pass), prod(Some("3"), Some(0.3))));
+        l.compare = Some((
+            rule(0.05, 0.0, NoProduction::Pass),
+            prod(Some("3"), Some(0.3)),
+        ));
         let d = Decision::decide(&l);
         assert_eq!(d.status, Verdict::Pass);
         assert_eq!(d.gates[1].required, Some(0.25));

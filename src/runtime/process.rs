@@ -45,7 +45,7 @@ pub fn install_signal_handlers() {
 pub fn received_signal() -> Option<i32> {
     match received().load(Ordering::SeqCst) {
         0 => None,
-        s => Some(s as i32),
+        s => i32::try_from(s).ok(),
     }
 }
 
@@ -95,7 +95,14 @@ impl Outcome {
     }
 }
 
-fn pump(stream: impl Read, prefix: String, tail: Arc<Mutex<VecDeque<String>>>, done: mpsc::Sender<()>) {
+// The values move into the reader thread, which owns them until the stream ends.
+#[allow(clippy::needless_pass_by_value)]
+fn pump(
+    stream: impl Read,
+    prefix: String,
+    tail: Arc<Mutex<VecDeque<String>>>,
+    done: mpsc::Sender<()>,
+) {
     let mut reader = BufReader::new(stream);
     let mut buf = Vec::new();
     loop {
@@ -120,7 +127,11 @@ fn pump(stream: impl Read, prefix: String, tail: Arc<Mutex<VecDeque<String>>>, d
 }
 
 fn send(child: &std::process::Child, sig: i32) {
-    let signal = if sig == SIGINT { rustix::process::Signal::INT } else { rustix::process::Signal::TERM };
+    let signal = if sig == SIGINT {
+        rustix::process::Signal::INT
+    } else {
+        rustix::process::Signal::TERM
+    };
     let _ = rustix::process::kill_process(rustix::process::Pid::from_child(child), signal);
 }
 
@@ -187,8 +198,15 @@ pub fn run(spec: &Spawn) -> std::io::Result<Outcome> {
     } else {
         Ended::Signalled(status.signal().unwrap_or(0))
     };
-    let tail = tail.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default();
-    Ok(Outcome { ended, tail, duration: start.elapsed() })
+    let tail = tail
+        .lock()
+        .map(|t| t.iter().cloned().collect())
+        .unwrap_or_default();
+    Ok(Outcome {
+        ended,
+        tail,
+        duration: start.elapsed(),
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! `Authorization` header (so a leak of the token into messages would show). Later requests
 //! are forwarded unchanged, with `Connection: close`.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -37,7 +38,11 @@ fn read_request(stream: &mut TcpStream) -> Option<(Vec<String>, Vec<u8>)> {
     }
     let len = head
         .iter()
-        .find_map(|h| h.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+        .find_map(|h| {
+            h.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
         .unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
@@ -60,17 +65,29 @@ impl FaultProxy {
                 let authority = authority.clone();
                 let n = counter.fetch_add(1, Ordering::SeqCst);
                 std::thread::spawn(move || {
-                    let Some((head, body)) = read_request(&mut client) else { return };
+                    let Some((head, body)) = read_request(&mut client) else {
+                        return;
+                    };
                     if n < failures {
                         if n % 2 == 0 {
                             return; // drop the connection without an answer
                         }
-                        let auth = head.iter().find(|h| h.to_ascii_lowercase().starts_with("authorization:")).cloned().unwrap_or_default();
+                        let auth = head
+                            .iter()
+                            .find(|h| h.to_ascii_lowercase().starts_with("authorization:"))
+                            .cloned()
+                            .unwrap_or_default();
                         let body = format!("upstream overloaded; request had {auth}");
-                        let _ = write!(client, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                        let _ = write!(
+                            client,
+                            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
                         return;
                     }
-                    let Ok(mut up) = TcpStream::connect(&authority) else { return };
+                    let Ok(mut up) = TcpStream::connect(&authority) else {
+                        return;
+                    };
                     let mut req = String::new();
                     for h in &head {
                         let l = h.to_ascii_lowercase();
@@ -80,7 +97,7 @@ impl FaultProxy {
                         req.push_str(h);
                         req.push_str("\r\n");
                     }
-                    req.push_str(&format!("Host: {authority}\r\nConnection: close\r\n\r\n"));
+                    let _ = write!(req, "Host: {authority}\r\nConnection: close\r\n\r\n");
                     let _ = up.write_all(req.as_bytes());
                     let _ = up.write_all(&body);
                     let mut answer = Vec::new();
@@ -89,13 +106,18 @@ impl FaultProxy {
                 });
             }
         });
-        Self { uri: format!("http://127.0.0.1:{port}{path}"), seen }
+        Self {
+            uri: format!("http://127.0.0.1:{port}{path}"),
+            seen,
+        }
     }
 }
 
 #[test]
 fn stages_survive_dropped_connections_and_503s() {
-    let Some(uri) = harness::mlflow_uri() else { return };
+    let Some(uri) = harness::mlflow_uri() else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     let model = unique("faulty");
     let run = seed_run(&uri, &model, &[("accuracy", 0.93)]);
@@ -108,22 +130,54 @@ fn stages_survive_dropped_connections_and_503s() {
         ("MLFLOW_RUN_ID", run.as_str()),
     ];
     let proxy = FaultProxy::start(&uri, 4);
-    let o = stage(tmp.path(), &proxy.uri, &["evaluate", "--metric", "accuracy", "--threshold", "0.9"], &env);
-    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let o = stage(
+        tmp.path(),
+        &proxy.uri,
+        &["evaluate", "--metric", "accuracy", "--threshold", "0.9"],
+        &env,
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(o.status.code(), Some(0), "{all}");
-    assert!(all.contains("retry"), "the faults were seen and retried: {all}");
+    assert!(
+        all.contains("retry"),
+        "the faults were seen and retried: {all}"
+    );
     assert!(!all.contains(token), "{all}");
 
     let proxy = FaultProxy::start(&uri, 6);
-    let o = stage(tmp.path(), &proxy.uri, &["register", "--name", &model, "--alias", "champion", "--metric", "accuracy"], &env);
-    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let o = stage(
+        tmp.path(),
+        &proxy.uri,
+        &[
+            "register", "--name", &model, "--alias", "champion", "--metric", "accuracy",
+        ],
+        &env,
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(o.status.code(), Some(0), "{all}");
     assert!(!all.contains(token), "{all}");
     for f in ["register.json", "register.env", "evaluate.json"] {
         let t = std::fs::read_to_string(tmp.path().join("mlops-reports").join(f)).expect("report");
         assert!(!t.contains(token), "{f}");
     }
-    let versions = rest(&uri, "GET", "model-versions/search", &json!({"filter": format!("name='{model}'")}));
-    assert_eq!(versions["model_versions"].as_array().map(Vec::len), Some(1), "exactly one version: {versions}");
+    let versions = rest(
+        &uri,
+        "GET",
+        "model-versions/search",
+        &json!({"filter": format!("name='{model}'")}),
+    );
+    assert_eq!(
+        versions["model_versions"].as_array().map(Vec::len),
+        Some(1),
+        "exactly one version: {versions}"
+    );
     assert!(proxy.seen.load(Ordering::SeqCst) > 6);
 }

@@ -3,7 +3,7 @@
 //! GitLab's URL prefix. Each test uses its own experiment and model names.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
@@ -12,14 +12,19 @@ use crate::harness;
 
 /// A name unique to this test run.
 pub fn unique(prefix: &str) -> String {
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!("{prefix}-{}-{}", std::process::id(), n % 1_000_000_000)
 }
 
 /// A REST call to the MLflow server, for setup and for checking its state.
 pub fn rest(uri: &str, method: &str, endpoint: &str, body: &Value) -> Value {
     let url = format!("{uri}/api/2.0/mlflow/{endpoint}");
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let mut resp = if method == "GET" {
         let mut rb = agent.get(&url);
         for (k, v) in body.as_object().into_iter().flatten() {
@@ -35,19 +40,45 @@ pub fn rest(uri: &str, method: &str, endpoint: &str, body: &Value) -> Value {
 
 /// Creates an experiment and a finished run with these metrics; returns the run id.
 pub fn seed_run(uri: &str, experiment: &str, metrics: &[(&str, f64)]) -> String {
-    let e = rest(uri, "POST", "experiments/create", &json!({"name": experiment}));
+    let e = rest(
+        uri,
+        "POST",
+        "experiments/create",
+        &json!({"name": experiment}),
+    );
     let exp = match e["experiment_id"].as_str() {
         Some(id) => id.to_owned(),
-        None => rest(uri, "GET", "experiments/get-by-name", &json!({"experiment_name": experiment}))["experiment"]["experiment_id"]
+        None => rest(
+            uri,
+            "GET",
+            "experiments/get-by-name",
+            &json!({"experiment_name": experiment}),
+        )["experiment"]["experiment_id"]
             .as_str()
             .expect("experiment")
             .to_owned(),
     };
     let r = rest(uri, "POST", "runs/create", &json!({"experiment_id": exp}));
-    let run = r["run"]["info"]["run_id"].as_str().expect("run id").to_owned();
-    let ms: Vec<Value> = metrics.iter().map(|(k, v)| json!({"key": k, "value": v, "timestamp": 0, "step": 0})).collect();
-    rest(uri, "POST", "runs/log-batch", &json!({"run_id": run, "metrics": ms}));
-    rest(uri, "POST", "runs/update", &json!({"run_id": run, "status": "FINISHED"}));
+    let run = r["run"]["info"]["run_id"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    let ms: Vec<Value> = metrics
+        .iter()
+        .map(|(k, v)| json!({"key": k, "value": v, "timestamp": 0, "step": 0}))
+        .collect();
+    rest(
+        uri,
+        "POST",
+        "runs/log-batch",
+        &json!({"run_id": run, "metrics": ms}),
+    );
+    rest(
+        uri,
+        "POST",
+        "runs/update",
+        &json!({"run_id": run, "status": "FINISHED"}),
+    );
     run
 }
 
@@ -63,7 +94,11 @@ pub fn write_config(dir: &Path, model: &str, extra: &str) {
 /// `mlops run ...` in `dir` against `uri`.
 pub fn stage(dir: &Path, uri: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = harness::mlops();
-    c.current_dir(dir).arg("run").args(args).env("MLFLOW_TRACKING_URI", uri).env("PATH", harness::test_path());
+    c.current_dir(dir)
+        .arg("run")
+        .args(args)
+        .env("MLFLOW_TRACKING_URI", uri)
+        .env("PATH", harness::test_path());
     if let Some(py) = harness::tool("python") {
         c.env("MLOPS_PYTHON", py);
     }
@@ -74,7 +109,11 @@ pub fn stage(dir: &Path, uri: &str, args: &[&str], env: &[(&str, &str)]) -> Outp
 }
 
 fn text(o: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn read(path: &Path) -> String {
@@ -86,93 +125,227 @@ fn run_of(uri: &str, run: &str) -> Value {
 }
 
 fn metric(run: &Value, key: &str) -> Option<f64> {
-    run["data"]["metrics"].as_array()?.iter().find(|m| m["key"] == key)?["value"].as_f64()
+    run["data"]["metrics"]
+        .as_array()?
+        .iter()
+        .find(|m| m["key"] == key)?["value"]
+        .as_f64()
 }
 
 #[test]
 fn full_cycle_train_evaluate_register_compare() {
-    let (Some(uri), Some(_py)) = (harness::mlflow_uri(), harness::python()) else { return };
+    let (Some(uri), Some(_py)) = (harness::mlflow_uri(), harness::python()) else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     harness::copy_dir(&harness::root().join("examples/wine-classifier"), dir);
     let model = unique("wine-cycle");
     write_config(dir, &model, "alias = \"production\"\n");
-    let ci = [("CI_COMMIT_SHA", "abc123"), ("CI_PIPELINE_ID", "77"), ("CI_JOB_ID", "501"), ("CI_JOB_URL", "https://gl.example/job/501"), ("CI_COMMIT_REF_NAME", "main")];
+    let ci = [
+        ("CI_COMMIT_SHA", "abc123"),
+        ("CI_PIPELINE_ID", "77"),
+        ("CI_JOB_ID", "501"),
+        ("CI_JOB_URL", "https://gl.example/job/501"),
+        ("CI_COMMIT_REF_NAME", "main"),
+    ];
 
     let o = stage(dir, &uri, &["train", "--model", &model], &ci);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let env = read(&dir.join(format!("mlops-reports/{model}/train.env")));
-    let run_id = env.lines().find_map(|l| l.strip_prefix("MLFLOW_RUN_ID=")).expect("run id").to_owned();
+    let run_id = env
+        .lines()
+        .find_map(|l| l.strip_prefix("MLFLOW_RUN_ID="))
+        .expect("run id")
+        .to_owned();
     let run = run_of(&uri, &run_id);
     assert_eq!(run["info"]["status"], "FINISHED");
     let acc = metric(&run, "accuracy").expect("the script's own metric lands on the same run");
-    assert!(metric(&run, "training_accuracy_score").is_some(), "autolog metrics land on the run");
+    assert!(
+        metric(&run, "training_accuracy_score").is_some(),
+        "autolog metrics land on the run"
+    );
     let tags = run["data"]["tags"].as_array().expect("tags");
-    assert!(tags.iter().any(|t| t["key"] == "gitlab.CI_JOB_ID" && t["value"] == "501"));
-    assert!(tags.iter().any(|t| t["key"] == "mlflow.source.git.commit" && t["value"] == "abc123"));
-    let train_json: Value = serde_json::from_str(&read(&dir.join(format!("mlops-reports/{model}/train.json")))).expect("json");
+    assert!(
+        tags.iter()
+            .any(|t| t["key"] == "gitlab.CI_JOB_ID" && t["value"] == "501")
+    );
+    assert!(
+        tags.iter()
+            .any(|t| t["key"] == "mlflow.source.git.commit" && t["value"] == "abc123")
+    );
+    let train_json: Value = serde_json::from_str(&read(
+        &dir.join(format!("mlops-reports/{model}/train.json")),
+    ))
+    .expect("json");
     assert_eq!(train_json["run_status"], "FINISHED");
-    assert!(read(&dir.join(format!("mlops-reports/{model}/train.annotations.json"))).contains(&run_id));
+    assert!(
+        read(&dir.join(format!("mlops-reports/{model}/train.annotations.json"))).contains(&run_id)
+    );
 
     // Gate 1 passes at the configured threshold, fails when a pipeline variable raises it.
     let run_env = [("MLFLOW_RUN_ID", run_id.as_str())];
     let o = stage(dir, &uri, &["evaluate", "--model", &model], &run_env);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(read(&dir.join(format!("mlops-reports/{model}/evaluate.env"))).contains("MLOPS_GATE_PASSED=true"));
+    assert!(
+        read(&dir.join(format!("mlops-reports/{model}/evaluate.env")))
+            .contains("MLOPS_GATE_PASSED=true")
+    );
     let above = format!("{}", acc + 0.01);
-    let o = stage(dir, &uri, &["evaluate", "--model", &model], &[("MLFLOW_RUN_ID", &run_id), ("MLOPS_MIN_THRESHOLD", &above)]);
+    let o = stage(
+        dir,
+        &uri,
+        &["evaluate", "--model", &model],
+        &[("MLFLOW_RUN_ID", &run_id), ("MLOPS_MIN_THRESHOLD", &above)],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let junit = read(&dir.join(format!("mlops-reports/{model}/evaluate.junit.xml")));
     assert!(junit.contains("failures=\"1\""), "{junit}");
-    assert!(read(&dir.join(format!("mlops-reports/{model}/evaluate.env"))).contains("MLOPS_GATE_PASSED=false"));
+    assert!(
+        read(&dir.join(format!("mlops-reports/{model}/evaluate.env")))
+            .contains("MLOPS_GATE_PASSED=false")
+    );
     assert!(read(&dir.join(format!("mlops-reports/{model}/metrics.txt"))).contains("accuracy "));
 
     // Register twice: one version, the alias, the tags.
     for _ in 0..2 {
-        let o = stage(dir, &uri, &["register", "--model", &model], &[("MLFLOW_RUN_ID", &run_id), ("CI_PIPELINE_ID", "77")]);
+        let o = stage(
+            dir,
+            &uri,
+            &["register", "--model", &model],
+            &[("MLFLOW_RUN_ID", &run_id), ("CI_PIPELINE_ID", "77")],
+        );
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     }
-    assert_eq!(read(&dir.join(format!("mlops-reports/{model}/register.env"))).lines().next(), Some("MODEL_VERSION=1"));
+    assert_eq!(
+        read(&dir.join(format!("mlops-reports/{model}/register.env")))
+            .lines()
+            .next(),
+        Some("MODEL_VERSION=1")
+    );
     let filter = format!("name='{model}'");
-    let versions = rest(&uri, "GET", "model-versions/search", &json!({"filter": filter}));
-    assert_eq!(versions["model_versions"].as_array().map(Vec::len), Some(1), "{versions}");
-    let v = rest(&uri, "GET", "registered-models/alias", &json!({"name": model, "alias": "production"}));
+    let versions = rest(
+        &uri,
+        "GET",
+        "model-versions/search",
+        &json!({"filter": filter}),
+    );
+    assert_eq!(
+        versions["model_versions"].as_array().map(Vec::len),
+        Some(1),
+        "{versions}"
+    );
+    let v = rest(
+        &uri,
+        "GET",
+        "registered-models/alias",
+        &json!({"name": model, "alias": "production"}),
+    );
     assert_eq!(v["model_version"]["version"], "1", "{v}");
     let vtags = v["model_version"]["tags"].as_array().expect("tags");
-    assert!(vtags.iter().any(|t| t["key"] == "mlops.run_id" && t["value"] == run_id.as_str()));
-    assert!(vtags.iter().any(|t| t["key"] == "mlops.pipeline_id" && t["value"] == "77"));
+    assert!(
+        vtags
+            .iter()
+            .any(|t| t["key"] == "mlops.run_id" && t["value"] == run_id.as_str())
+    );
+    assert!(
+        vtags
+            .iter()
+            .any(|t| t["key"] == "mlops.pipeline_id" && t["value"] == "77")
+    );
     assert!(vtags.iter().any(|t| t["key"] == "mlops.metric.accuracy"));
 
     // The next run against production (gate 2).
     let next = seed_run(&uri, &model, &[("accuracy", acc - 0.001)]);
-    let o = stage(dir, &uri, &["evaluate", "--model", &model, "--threshold", "0.1", "--compare-alias", "production"], &[("MLFLOW_RUN_ID", &next)]);
-    assert_eq!(o.status.code(), Some(1), "worse than production must fail: {}", text(&o));
-    let ev: Value = serde_json::from_str(&read(&dir.join(format!("mlops-reports/{model}/evaluate.json")))).expect("json");
+    let o = stage(
+        dir,
+        &uri,
+        &[
+            "evaluate",
+            "--model",
+            &model,
+            "--threshold",
+            "0.1",
+            "--compare-alias",
+            "production",
+        ],
+        &[("MLFLOW_RUN_ID", &next)],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "worse than production must fail: {}",
+        text(&o)
+    );
+    let ev: Value = serde_json::from_str(&read(
+        &dir.join(format!("mlops-reports/{model}/evaluate.json")),
+    ))
+    .expect("json");
     assert_eq!(ev["production"]["version"], "1");
     assert_eq!(ev["gates"][1]["status"], "fail");
-    let o = stage(dir, &uri, &["evaluate", "--model", &model, "--threshold", "0.1", "--compare-alias", "production", "--min-improvement", "0"], &[("MLFLOW_RUN_ID", &run_id)]);
-    assert_eq!(o.status.code(), Some(0), "equal to production passes with no required improvement: {}", text(&o));
+    let o = stage(
+        dir,
+        &uri,
+        &[
+            "evaluate",
+            "--model",
+            &model,
+            "--threshold",
+            "0.1",
+            "--compare-alias",
+            "production",
+            "--min-improvement",
+            "0",
+        ],
+        &[("MLFLOW_RUN_ID", &run_id)],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "equal to production passes with no required improvement: {}",
+        text(&o)
+    );
 }
 
 #[test]
 fn crash_marks_failed_and_passes_exit_code() {
-    let (Some(uri), Some(_py)) = (harness::mlflow_uri(), harness::python()) else { return };
+    let (Some(uri), Some(_py)) = (harness::mlflow_uri(), harness::python()) else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
-    std::fs::write(tmp.path().join("crash.py"), "import sys\nprint('about to crash')\nsys.exit(3)\n").expect("script");
+    std::fs::write(
+        tmp.path().join("crash.py"),
+        "import sys\nprint('about to crash')\nsys.exit(3)\n",
+    )
+    .expect("script");
     let exp = unique("crash");
-    let o = stage(tmp.path(), &uri, &["train", "--script", "crash.py", "--experiment", &exp], &[("MLOPS_MLFLOW_FLAVOUR", "mlflow")]);
+    let o = stage(
+        tmp.path(),
+        &uri,
+        &["train", "--script", "crash.py", "--experiment", &exp],
+        &[("MLOPS_MLFLOW_FLAVOUR", "mlflow")],
+    );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let env = read(&tmp.path().join("mlops-reports/train.env"));
-    let run_id = env.lines().find_map(|l| l.strip_prefix("MLFLOW_RUN_ID=")).expect("run id");
+    let run_id = env
+        .lines()
+        .find_map(|l| l.strip_prefix("MLFLOW_RUN_ID="))
+        .expect("run id");
     assert_eq!(run_of(&uri, run_id)["info"]["status"], "FAILED");
     assert!(String::from_utf8_lossy(&o.stderr).contains("about to crash"));
 }
 
 #[test]
 fn sigterm_marks_killed() {
-    let (Some(uri), Some(_py)) = (harness::mlflow_uri(), harness::python()) else { return };
+    let (Some(uri), Some(_py)) = (harness::mlflow_uri(), harness::python()) else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
-    std::fs::write(tmp.path().join("slow.py"), "import time\nprint('started', flush=True)\ntime.sleep(60)\n").expect("script");
+    std::fs::write(
+        tmp.path().join("slow.py"),
+        "import time\nprint('started', flush=True)\ntime.sleep(60)\n",
+    )
+    .expect("script");
     let exp = unique("sigterm");
     let mut c = harness::mlops();
     c.current_dir(tmp.path())
@@ -188,7 +361,10 @@ fn sigterm_marks_killed() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             let _ = tx.send(line);
         }
     });
@@ -204,25 +380,44 @@ fn sigterm_marks_killed() {
         }
     }
     assert!(log.iter().any(|l| l.contains("started")), "{log:?}");
-    rustix::process::kill_process(rustix::process::Pid::from_child(&child), rustix::process::Signal::TERM).expect("kill");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .expect("kill");
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(143));
     let env = read(&tmp.path().join("mlops-reports/train.env"));
-    let run_id = env.lines().find_map(|l| l.strip_prefix("MLFLOW_RUN_ID=")).expect("run id");
+    let run_id = env
+        .lines()
+        .find_map(|l| l.strip_prefix("MLFLOW_RUN_ID="))
+        .expect("run id");
     assert_eq!(run_of(&uri, run_id)["info"]["status"], "KILLED");
 }
 
 #[test]
 fn server_down_exits_75_within_budget_and_never_shows_the_token() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let uri = format!("http://127.0.0.1:{port}/api/v4/projects/1/ml/mlflow");
     let token = "glpat-SECRET-token-123";
     let start = Instant::now();
     let o = stage(
         tmp.path(),
         &uri,
-        &["evaluate", "--run-id", "abc", "--metric", "acc", "--threshold", "0.5"],
+        &[
+            "evaluate",
+            "--run-id",
+            "abc",
+            "--metric",
+            "acc",
+            "--threshold",
+            "0.5",
+        ],
         &[
             ("MLFLOW_TRACKING_TOKEN", token),
             ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3"),
@@ -231,7 +426,11 @@ fn server_down_exits_75_within_budget_and_never_shows_the_token() {
         ],
     );
     // Waits: 0 + (0.4 + 0.1) + (0.8 + 0.1) s, plus instant connection refusals.
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(o.status.code(), Some(75), "{}", text(&o));
     let all = text(&o);
     assert!(all.contains("after 4 attempts"), "{all}");

@@ -55,12 +55,21 @@ impl VersionRef {
         let run_id = Some(v.run_id.clone())
             .filter(|r| !r.is_empty())
             .or_else(|| tag(&v.tags, RUN_TAG).map(str::to_owned));
-        Self { version, id: v.version.clone(), run_id, tags: v.tags.clone() }
+        Self {
+            version,
+            id: v.version.clone(),
+            run_id,
+            tags: v.tags.clone(),
+        }
     }
 }
 
 /// The version `alias` points at, if any.
-pub fn resolve(client: &Client, model: &str, alias: &str) -> Result<Option<VersionRef>, MlflowError> {
+pub fn resolve(
+    client: &Client,
+    model: &str,
+    alias: &str,
+) -> Result<Option<VersionRef>, MlflowError> {
     let flavour = client.flavour();
     match flavour {
         Flavour::Mlflow => Ok(client
@@ -71,7 +80,12 @@ pub fn resolve(client: &Client, model: &str, alias: &str) -> Result<Option<Versi
                 return Ok(None);
             };
             let latest = VersionRef::from_version(&latest, flavour);
-            if !latest.tags.iter().any(|t| t.key.starts_with(ALIAS_TAG_PREFIX)) && tag(&latest.tags, RUN_TAG).is_none() {
+            if !latest
+                .tags
+                .iter()
+                .any(|t| t.key.starts_with(ALIAS_TAG_PREFIX))
+                && tag(&latest.tags, RUN_TAG).is_none()
+            {
                 log::warn(&format!(
                     "the latest version {} of `{model}` was not registered by mlops, so it carries no alias table; alias `{alias}` does not resolve",
                     latest.version
@@ -93,7 +107,11 @@ pub fn resolve(client: &Client, model: &str, alias: &str) -> Result<Option<Versi
 
 /// The alias table for a new GitLab version `new_semver`: the latest version's table with
 /// `alias` pointed at the new version.
-pub fn table_for_new_version(latest: Option<&VersionRef>, alias: &str, new_semver: &str) -> Vec<Tag> {
+pub fn table_for_new_version(
+    latest: Option<&VersionRef>,
+    alias: &str,
+    new_semver: &str,
+) -> Vec<Tag> {
     let key = format!("{ALIAS_TAG_PREFIX}{alias}");
     let mut tags: Vec<Tag> = latest
         .map(|l| {
@@ -138,7 +156,10 @@ mod tests {
         let t = table_for_new_version(Some(&latest), "staging", "3.0.0");
         assert_eq!(
             t,
-            vec![Tag::new("mlops.alias.production", "1.0.0"), Tag::new("mlops.alias.staging", "3.0.0")]
+            vec![
+                Tag::new("mlops.alias.production", "1.0.0"),
+                Tag::new("mlops.alias.staging", "3.0.0")
+            ]
         );
     }
 }

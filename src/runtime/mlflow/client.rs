@@ -41,7 +41,11 @@ pub struct Client {
 }
 
 enum Attempt {
-    Answer { status: u16, body: String, retry_after: Option<Duration> },
+    Answer {
+        status: u16,
+        body: String,
+        retry_after: Option<Duration>,
+    },
     Transport(String),
 }
 
@@ -54,7 +58,11 @@ impl Client {
             .user_agent(format!("mlops/{}", crate::VERSION))
             .build()
             .into();
-        Self { conn, agent, rng: RefCell::new(Jitter::from_time_and_pid()) }
+        Self {
+            conn,
+            agent,
+            rng: RefCell::new(Jitter::from_time_and_pid()),
+        }
     }
 
     /// The connection settings.
@@ -73,13 +81,22 @@ impl Client {
     }
 
     /// GET `endpoint` (relative to `api/2.0/mlflow/`) and decode the answer.
-    pub fn get<T: DeserializeOwned>(&self, endpoint: &str, query: &[(&str, &str)]) -> Result<T, MlflowError> {
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, MlflowError> {
         let v = self.call(Method::Get, endpoint, query, None, Retry::Yes)?;
         self.decode(endpoint, v)
     }
 
     /// POST a JSON body and decode the answer.
-    pub fn post<T: DeserializeOwned>(&self, endpoint: &str, body: &Value, retry: Retry) -> Result<T, MlflowError> {
+    pub fn post<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        body: &Value,
+        retry: Retry,
+    ) -> Result<T, MlflowError> {
         let v = self.call(Method::Post, endpoint, &[], Some(body), retry)?;
         self.decode(endpoint, v)
     }
@@ -101,16 +118,29 @@ impl Client {
         retry: Retry,
     ) -> Result<Value, MlflowError> {
         let policy = &self.conn.retry;
-        let max = if retry == Retry::Yes { policy.max_retries } else { 0 };
+        let max = if retry == Retry::Yes {
+            policy.max_retries
+        } else {
+            0
+        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let (detail, retry_after) = match self.attempt(method, endpoint, query, body) {
-                Attempt::Answer { status: 200, body, .. } => return self.parse_ok(endpoint, &body),
-                Attempt::Answer { status, body, retry_after } if RETRY_STATUSES.contains(&status) => {
-                    (format!("HTTP {status}: {}", snippet(&self.redact(&body))), retry_after)
+                Attempt::Answer {
+                    status: 200, body, ..
+                } => return self.parse_ok(endpoint, &body),
+                Attempt::Answer {
+                    status,
+                    body,
+                    retry_after,
+                } if RETRY_STATUSES.contains(&status) => (
+                    format!("HTTP {status}: {}", snippet(&self.redact(&body))),
+                    retry_after,
+                ),
+                Attempt::Answer { status, body, .. } => {
+                    return Err(self.error(endpoint, status, &body));
                 }
-                Attempt::Answer { status, body, .. } => return Err(self.error(endpoint, status, &body)),
                 Attempt::Transport(e) => (e, None),
             };
             let detail = self.redact(&detail);
@@ -133,7 +163,13 @@ impl Client {
         }
     }
 
-    fn attempt(&self, method: Method, endpoint: &str, query: &[(&str, &str)], body: Option<&Value>) -> Attempt {
+    fn attempt(
+        &self,
+        method: Method,
+        endpoint: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Attempt {
         let url = format!("{}/api/2.0/mlflow/{endpoint}", self.conn.uri);
         let auth = self.conn.token.as_ref().map(|t| format!("Bearer {t}"));
         let result = match method {
@@ -148,7 +184,11 @@ impl Client {
                 rb.call()
             }
             Method::Post | Method::Patch => {
-                let mut rb = if method == Method::Post { self.agent.post(&url) } else { self.agent.patch(&url) };
+                let mut rb = if method == Method::Post {
+                    self.agent.post(&url)
+                } else {
+                    self.agent.patch(&url)
+                };
                 if let Some(a) = &auth {
                     rb = rb.header("Authorization", a);
                 }
@@ -165,7 +205,11 @@ impl Client {
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
                 match resp.body_mut().read_to_string() {
-                    Ok(body) => Attempt::Answer { status, body, retry_after },
+                    Ok(body) => Attempt::Answer {
+                        status,
+                        body,
+                        retry_after,
+                    },
                     Err(e) => Attempt::Transport(format!("reading the answer: {e}")),
                 }
             }
@@ -196,7 +240,11 @@ impl Client {
                 };
             }
         }
-        MlflowError::Http { endpoint: endpoint.to_owned(), status, body: snippet(&body) }
+        MlflowError::Http {
+            endpoint: endpoint.to_owned(),
+            status,
+            body: snippet(&body),
+        }
     }
 }
 

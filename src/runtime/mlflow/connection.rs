@@ -78,15 +78,27 @@ impl Connection {
                 "mlops talks to MLflow over REST; local `file:` or database URIs need an MLflow server".to_owned(),
             ));
         }
-        let token_var = settings.token_variable.as_deref().unwrap_or(DEFAULT_TOKEN_VARIABLE);
+        let token_var = settings
+            .token_variable
+            .as_deref()
+            .unwrap_or(DEFAULT_TOKEN_VARIABLE);
         let token = env("MLFLOW_TRACKING_TOKEN").or_else(|| env(token_var));
-        let flavour = Flavour::resolve(env("MLOPS_MLFLOW_FLAVOUR").as_deref(), settings.flavour, &uri)
-            .map_err(|e| (e, "use `gitlab`, `mlflow` or `auto`".to_owned()))?;
-        let retry = RetryPolicy::from_lookup(env).map_err(|e| {
-            (e, "see MLflow's MLFLOW_HTTP_REQUEST_* variables".to_owned())
-        })?;
+        let flavour = Flavour::resolve(
+            env("MLOPS_MLFLOW_FLAVOUR").as_deref(),
+            settings.flavour,
+            &uri,
+        )
+        .map_err(|e| (e, "use `gitlab`, `mlflow` or `auto`".to_owned()))?;
+        let retry = RetryPolicy::from_lookup(env)
+            .map_err(|e| (e, "see MLflow's MLFLOW_HTTP_REQUEST_* variables".to_owned()))?;
         let redactor = Redactor::new(token.clone());
-        Ok(Self { uri, token, flavour, retry, redactor })
+        Ok(Self {
+            uri,
+            token,
+            flavour,
+            retry,
+            redactor,
+        })
     }
 
     /// The URI as it may be shown: credentials masked.
@@ -109,7 +121,12 @@ mod tests {
     use super::*;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
@@ -120,17 +137,38 @@ mod tests {
             ..CiEnv::default()
         };
         let s = MlflowSettings::default();
-        let c = Connection::from_parts(None, &s, &ci, &env(&[("MLOPS_ACCESS_TOKEN", "t0k")])).unwrap();
+        let c =
+            Connection::from_parts(None, &s, &ci, &env(&[("MLOPS_ACCESS_TOKEN", "t0k")])).unwrap();
         assert_eq!(c.uri, "https://gl.example/api/v4/projects/42/ml/mlflow");
         assert_eq!(c.flavour, Flavour::Gitlab);
         assert_eq!(c.token.as_deref(), Some("t0k"));
         assert!(!format!("{c:?}").contains("t0k"));
-        let s = MlflowSettings { tracking_uri: Some("http://file:5000/".into()), ..MlflowSettings::default() };
-        let c = Connection::from_parts(None, &s, &ci, &env(&[("MLFLOW_TRACKING_URI", "http://env:1")])).unwrap();
-        assert_eq!((c.uri.as_str(), c.flavour), ("http://env:1", Flavour::Mlflow));
+        let s = MlflowSettings {
+            tracking_uri: Some("http://file:5000/".into()),
+            ..MlflowSettings::default()
+        };
+        let c = Connection::from_parts(
+            None,
+            &s,
+            &ci,
+            &env(&[("MLFLOW_TRACKING_URI", "http://env:1")]),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.uri.as_str(), c.flavour),
+            ("http://env:1", Flavour::Mlflow)
+        );
         let c = Connection::from_parts(Some("http://flag:2"), &s, &ci, &env(&[])).unwrap();
         assert_eq!(c.uri, "http://flag:2");
-        assert!(Connection::from_parts(None, &MlflowSettings::default(), &CiEnv::default(), &env(&[])).is_err());
+        assert!(
+            Connection::from_parts(
+                None,
+                &MlflowSettings::default(),
+                &CiEnv::default(),
+                &env(&[])
+            )
+            .is_err()
+        );
         assert!(Connection::from_parts(Some("file:///tmp"), &s, &ci, &env(&[])).is_err());
     }
 }

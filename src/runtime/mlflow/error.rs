@@ -80,7 +80,12 @@ impl MlflowError {
             MlflowError::Unavailable { .. } => Some(
                 "check the tracking URI and the server; the job retries exit code 75 (tune with MLFLOW_HTTP_REQUEST_MAX_RETRIES)",
             ),
-            MlflowError::Http { status: 401 | 403, .. } | MlflowError::Api { status: 401 | 403, .. } => Some(
+            MlflowError::Http {
+                status: 401 | 403, ..
+            }
+            | MlflowError::Api {
+                status: 401 | 403, ..
+            } => Some(
                 "set MLFLOW_TRACKING_TOKEN (or the CI/CD variable named by `[mlflow] token_variable`) to a token with the `api` scope and at least the Developer role",
             ),
             MlflowError::Http { status: 404, .. } => Some(

@@ -29,10 +29,9 @@ impl Flavour {
             }
         };
         Ok(match from_env.or(setting).unwrap_or(Setting::Auto) {
-            Setting::Gitlab => Flavour::Gitlab,
             Setting::Mlflow => Flavour::Mlflow,
-            Setting::Auto if uri.trim_end_matches('/').contains("/ml/mlflow") => Flavour::Gitlab,
-            Setting::Auto => Flavour::Mlflow,
+            Setting::Auto if !uri.trim_end_matches('/').contains("/ml/mlflow") => Flavour::Mlflow,
+            Setting::Gitlab | Setting::Auto => Flavour::Gitlab,
         })
     }
 
@@ -53,9 +52,18 @@ mod tests {
     fn detects_and_overrides() {
         let gl = "https://gitlab.example.com/api/v4/projects/7/ml/mlflow";
         assert_eq!(Flavour::resolve(None, None, gl).unwrap(), Flavour::Gitlab);
-        assert_eq!(Flavour::resolve(None, None, "http://mlflow:5000").unwrap(), Flavour::Mlflow);
-        assert_eq!(Flavour::resolve(None, Some(Setting::Mlflow), gl).unwrap(), Flavour::Mlflow);
-        assert_eq!(Flavour::resolve(Some("gitlab"), Some(Setting::Mlflow), "http://x").unwrap(), Flavour::Gitlab);
+        assert_eq!(
+            Flavour::resolve(None, None, "http://mlflow:5000").unwrap(),
+            Flavour::Mlflow
+        );
+        assert_eq!(
+            Flavour::resolve(None, Some(Setting::Mlflow), gl).unwrap(),
+            Flavour::Mlflow
+        );
+        assert_eq!(
+            Flavour::resolve(Some("gitlab"), Some(Setting::Mlflow), "http://x").unwrap(),
+            Flavour::Gitlab
+        );
         assert!(Flavour::resolve(Some("gitlub"), None, gl).is_err());
     }
 }

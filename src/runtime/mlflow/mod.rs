@@ -38,19 +38,40 @@ pub fn connect(ctx: &Context, flag_uri: Option<&str>) -> Result<Client, Exit> {
 }
 
 /// A browser link to a run: MLflow's UI, or the experiment page of the GitLab project.
-pub fn run_url(client: &Client, ci: &crate::runtime::context::CiEnv, experiment_id: &str, run_id: &str) -> String {
+pub fn run_url(
+    client: &Client,
+    ci: &crate::runtime::context::CiEnv,
+    experiment_id: &str,
+    run_id: &str,
+) -> String {
     match (client.flavour(), &ci.project_url) {
         (Flavour::Gitlab, Some(project)) => {
-            format!("{}/-/ml/experiments/{experiment_id}", project.trim_end_matches('/'))
+            format!(
+                "{}/-/ml/experiments/{experiment_id}",
+                project.trim_end_matches('/')
+            )
         }
-        _ => format!("{}/#/experiments/{experiment_id}/runs/{run_id}", client.connection().display_uri()),
+        _ => format!(
+            "{}/#/experiments/{experiment_id}/runs/{run_id}",
+            client.connection().display_uri()
+        ),
     }
 }
 
 /// A browser link to a model version.
-pub fn version_url(client: &Client, ci: &crate::runtime::context::CiEnv, model: &str, id: &str) -> String {
+pub fn version_url(
+    client: &Client,
+    ci: &crate::runtime::context::CiEnv,
+    model: &str,
+    id: &str,
+) -> String {
     match (client.flavour(), &ci.project_url) {
-        (Flavour::Gitlab, Some(project)) => format!("{}/-/ml/models", project.trim_end_matches('/')),
-        _ => format!("{}/#/models/{model}/versions/{id}", client.connection().display_uri()),
+        (Flavour::Gitlab, Some(project)) => {
+            format!("{}/-/ml/models", project.trim_end_matches('/'))
+        }
+        _ => format!(
+            "{}/#/models/{model}/versions/{id}",
+            client.connection().display_uri()
+        ),
     }
 }

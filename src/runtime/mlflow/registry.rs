@@ -10,7 +10,8 @@ use super::types::{ModelVersion, RegisteredModel, Tag};
 
 #[derive(Deserialize)]
 struct ModelEnvelope {
-    registered_model: RegisteredModel,
+    #[serde(rename = "registered_model")]
+    _model: RegisteredModel,
 }
 #[derive(Deserialize)]
 struct VersionEnvelope {
@@ -57,7 +58,11 @@ fn none_if_missing<T>(r: Result<T, MlflowError>) -> Result<Option<T>, MlflowErro
 
 impl Client {
     /// Creates the registered model unless it exists.
-    pub fn ensure_registered_model(&self, name: &str, description: &str) -> Result<bool, MlflowError> {
+    pub fn ensure_registered_model(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> Result<bool, MlflowError> {
         match self.get::<ModelEnvelope>("registered-models/get", &[("name", name)]) {
             Ok(_) => return Ok(false),
             Err(e) if e.is_not_found() => {}
@@ -107,38 +112,77 @@ impl Client {
     }
 
     /// A version by its version string (MLflow number, or SemVer on GitLab).
-    pub fn get_model_version(&self, name: &str, version: &str) -> Result<Option<ModelVersion>, MlflowError> {
+    pub fn get_model_version(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<ModelVersion>, MlflowError> {
         none_if_missing(
-            self.get::<VersionEnvelope>("model-versions/get", &[("name", name), ("version", version)])
-                .map(|v| v.model_version),
+            self.get::<VersionEnvelope>(
+                "model-versions/get",
+                &[("name", name), ("version", version)],
+            )
+            .map(|v| v.model_version),
         )
     }
 
     /// Versions made from a run (MLflow only: GitLab has no `model-versions/search`).
-    pub fn versions_of_run(&self, name: &str, run_id: &str) -> Result<Vec<ModelVersion>, MlflowError> {
+    pub fn versions_of_run(
+        &self,
+        name: &str,
+        run_id: &str,
+    ) -> Result<Vec<ModelVersion>, MlflowError> {
         debug_assert_eq!(self.flavour(), Flavour::Mlflow);
-        let filter = format!("name='{}' and run_id='{}'", name.replace('\'', "\\'"), run_id.replace('\'', ""));
-        self.get::<VersionList>("model-versions/search", &[("filter", &filter), ("max_results", "100")])
-            .map(|l| l.model_versions)
+        let filter = format!(
+            "name='{}' and run_id='{}'",
+            name.replace('\'', "\\'"),
+            run_id.replace('\'', "")
+        );
+        self.get::<VersionList>(
+            "model-versions/search",
+            &[("filter", &filter), ("max_results", "100")],
+        )
+        .map(|l| l.model_versions)
     }
 
     /// Sets a version tag (MLflow only).
-    pub fn set_model_version_tag(&self, name: &str, version: &str, key: &str, value: &str) -> Result<(), MlflowError> {
+    pub fn set_model_version_tag(
+        &self,
+        name: &str,
+        version: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), MlflowError> {
         let body = json!({ "name": name, "version": version, "key": key, "value": value });
-        self.post::<serde_json::Value>("model-versions/set-tag", &body, Retry::Yes).map(|_| ())
+        self.post::<serde_json::Value>("model-versions/set-tag", &body, Retry::Yes)
+            .map(|_| ())
     }
 
     /// Points an alias at a version (MLflow only).
     pub fn set_alias(&self, name: &str, alias: &str, version: &str) -> Result<(), MlflowError> {
         let body = json!({ "name": name, "alias": alias, "version": version });
-        self.call(Method::Post, "registered-models/alias", &[], Some(&body), Retry::Yes).map(|_| ())
+        self.call(
+            Method::Post,
+            "registered-models/alias",
+            &[],
+            Some(&body),
+            Retry::Yes,
+        )
+        .map(|_| ())
     }
 
     /// The version an alias points at (MLflow), or the version with this SemVer (GitLab).
-    pub fn version_by_alias(&self, name: &str, alias: &str) -> Result<Option<ModelVersion>, MlflowError> {
+    pub fn version_by_alias(
+        &self,
+        name: &str,
+        alias: &str,
+    ) -> Result<Option<ModelVersion>, MlflowError> {
         none_if_missing(
-            self.get::<VersionEnvelope>("registered-models/alias", &[("name", name), ("alias", alias)])
-                .map(|v| v.model_version),
+            self.get::<VersionEnvelope>(
+                "registered-models/alias",
+                &[("name", name), ("alias", alias)],
+            )
+            .map(|v| v.model_version),
         )
     }
 }

@@ -50,7 +50,10 @@ impl Default for RetryPolicy {
     }
 }
 
-fn parse<T: std::str::FromStr>(name: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<T>, String> {
+fn parse<T: std::str::FromStr>(
+    name: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<T>, String> {
     match lookup(name).filter(|v| !v.trim().is_empty()) {
         None => Ok(None),
         Some(v) => v
@@ -70,13 +73,15 @@ impl RetryPolicy {
     /// Reads the variables through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
         let d = Self::default();
-        let max_retries = parse::<u32>("MLFLOW_HTTP_REQUEST_MAX_RETRIES", lookup)?.unwrap_or(d.max_retries);
+        let max_retries =
+            parse::<u32>("MLFLOW_HTTP_REQUEST_MAX_RETRIES", lookup)?.unwrap_or(d.max_retries);
         let backoff_factor =
             parse::<f64>("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", lookup)?.unwrap_or(d.backoff_factor);
         let backoff_jitter =
             parse::<f64>("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", lookup)?.unwrap_or(d.backoff_jitter);
-        let timeout = parse::<f64>("MLFLOW_HTTP_REQUEST_TIMEOUT", lookup)?
-            .map_or(d.timeout, |s| Duration::from_secs_f64(s.clamp(0.001, 86_400.0)));
+        let timeout = parse::<f64>("MLFLOW_HTTP_REQUEST_TIMEOUT", lookup)?.map_or(d.timeout, |s| {
+            Duration::from_secs_f64(s.clamp(0.001, 86_400.0))
+        });
         if max_retries > MAX_RETRIES_LIMIT {
             return Err(format!(
                 "`MLFLOW_HTTP_REQUEST_MAX_RETRIES` is {max_retries}; MLflow allows at most {MAX_RETRIES_LIMIT}"
@@ -90,7 +95,12 @@ impl RetryPolicy {
         if !(backoff_jitter.is_finite() && backoff_jitter >= 0.0) {
             return Err("`MLFLOW_HTTP_REQUEST_BACKOFF_JITTER` must be zero or more".to_owned());
         }
-        Ok(Self { max_retries, backoff_factor, backoff_jitter, timeout })
+        Ok(Self {
+            max_retries,
+            backoff_factor,
+            backoff_jitter,
+            timeout,
+        })
     }
 
     /// The wait before retry number `retry` (1-based), without jitter.
@@ -98,7 +108,7 @@ impl RetryPolicy {
         if retry <= 1 {
             return Duration::ZERO;
         }
-        let secs = self.backoff_factor * 2f64.powi(retry.min(30) as i32 - 1);
+        let secs = self.backoff_factor * 2f64.powi(i32::try_from(retry.min(30)).unwrap_or(30) - 1);
         Duration::from_secs_f64(secs.min(BACKOFF_MAX.as_secs_f64()))
     }
 
@@ -118,7 +128,8 @@ impl RetryPolicy {
                 if n <= 1 {
                     0.0
                 } else {
-                    (self.base_delay(n).as_secs_f64() + self.backoff_jitter).min(BACKOFF_MAX.as_secs_f64())
+                    (self.base_delay(n).as_secs_f64() + self.backoff_jitter)
+                        .min(BACKOFF_MAX.as_secs_f64())
                 }
             })
             .sum();
@@ -141,7 +152,11 @@ impl Jitter {
 
     /// A fixed seed (tests).
     pub fn seeded(seed: u64) -> Self {
-        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        Self(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
 
     /// A number in `[0, 1)`.
@@ -160,7 +175,12 @@ mod tests {
     use super::*;
 
     fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
@@ -183,19 +203,34 @@ mod tests {
         .unwrap();
         assert_eq!((p.max_retries, p.timeout), (2, Duration::from_secs(5)));
         assert_eq!(p.base_delay(2), Duration::ZERO);
-        assert!(RetryPolicy::from_lookup(&lookup(&[("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "11")])).is_err());
-        assert!(RetryPolicy::from_lookup(&lookup(&[("MLFLOW_HTTP_REQUEST_TIMEOUT", "x")])).is_err());
+        assert!(
+            RetryPolicy::from_lookup(&lookup(&[("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "11")]))
+                .is_err()
+        );
+        assert!(
+            RetryPolicy::from_lookup(&lookup(&[("MLFLOW_HTTP_REQUEST_TIMEOUT", "x")])).is_err()
+        );
     }
 
     #[test]
     fn jitter_stays_in_range() {
-        let p = RetryPolicy { backoff_jitter: 0.5, ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            backoff_jitter: 0.5,
+            ..RetryPolicy::default()
+        };
         let mut rng = Jitter::seeded(42);
         for n in 2..=7 {
             let d = p.delay(n, &mut rng);
-            assert!(d >= p.base_delay(n) && d <= p.base_delay(n) + Duration::from_millis(500) || d == BACKOFF_MAX);
+            assert!(
+                d >= p.base_delay(n) && d <= p.base_delay(n) + Duration::from_millis(500)
+                    || d == BACKOFF_MAX
+            );
         }
         let mut rng = Jitter::seeded(7);
-        assert!((0..1000).map(|_| rng.next_f64()).all(|x| (0.0..1.0).contains(&x)));
+        assert!(
+            (0..1000)
+                .map(|_| rng.next_f64())
+                .all(|x| (0.0..1.0).contains(&x))
+        );
     }
 }

@@ -52,13 +52,18 @@ pub fn now_ms() -> i64 {
 impl Client {
     /// The experiment called `name`, created when missing.
     pub fn get_or_create_experiment(&self, name: &str) -> Result<Experiment, MlflowError> {
-        match self.get::<ExperimentEnvelope>("experiments/get-by-name", &[("experiment_name", name)]) {
+        match self
+            .get::<ExperimentEnvelope>("experiments/get-by-name", &[("experiment_name", name)])
+        {
             Ok(e) => return Ok(e.experiment),
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e),
         }
         match self.post::<Created>("experiments/create", &json!({ "name": name }), Retry::Yes) {
-            Ok(c) => Ok(Experiment { experiment_id: c.experiment_id, name: name.to_owned() }),
+            Ok(c) => Ok(Experiment {
+                experiment_id: c.experiment_id,
+                name: name.to_owned(),
+            }),
             // A parallel job, or a retried create whose first answer was lost.
             Err(e) if e.is_already_exists() => self
                 .get::<ExperimentEnvelope>("experiments/get-by-name", &[("experiment_name", name)])
@@ -68,33 +73,43 @@ impl Client {
     }
 
     /// Creates a run.
-    pub fn create_run(&self, experiment_id: &str, run_name: Option<&str>, tags: &[Tag]) -> Result<RunInfo, MlflowError> {
-        let mut body = json!({ "experiment_id": experiment_id, "start_time": now_ms(), "tags": tags });
+    pub fn create_run(
+        &self,
+        experiment_id: &str,
+        run_name: Option<&str>,
+        tags: &[Tag],
+    ) -> Result<RunInfo, MlflowError> {
+        let mut body =
+            json!({ "experiment_id": experiment_id, "start_time": now_ms(), "tags": tags });
         if let Some(n) = run_name {
             body["run_name"] = json!(n);
         }
         // A lost answer leaves at worst an empty extra run; the created one is what we use.
-        self.post::<RunEnvelope>("runs/create", &body, Retry::Yes).map(|r| {
-            let mut info = r.run.info;
-            info.run_id = info.id().to_owned();
-            info
-        })
+        self.post::<RunEnvelope>("runs/create", &body, Retry::Yes)
+            .map(|r| {
+                let mut info = r.run.info;
+                info.run_id = info.id().to_owned();
+                info
+            })
     }
 
     /// Sets a run's final status and end time.
     pub fn finish_run(&self, run_id: &str, status: RunStatus) -> Result<(), MlflowError> {
         let body = json!({ "run_id": run_id, "run_uuid": run_id, "status": status.as_str(), "end_time": now_ms() });
-        self.post::<serde_json::Value>("runs/update", &body, Retry::Yes).map(|_| ())
+        self.post::<serde_json::Value>("runs/update", &body, Retry::Yes)
+            .map(|_| ())
     }
 
     /// A run with its metrics, tags and outputs.
     pub fn get_run(&self, run_id: &str) -> Result<Run, MlflowError> {
-        self.get::<RunEnvelope>("runs/get", &[("run_id", run_id)]).map(|r| r.run)
+        self.get::<RunEnvelope>("runs/get", &[("run_id", run_id)])
+            .map(|r| r.run)
     }
 
     /// Sets one run tag.
     pub fn set_run_tag(&self, run_id: &str, key: &str, value: &str) -> Result<(), MlflowError> {
         let body = json!({ "run_id": run_id, "run_uuid": run_id, "key": key, "value": value });
-        self.post::<serde_json::Value>("runs/set-tag", &body, Retry::Yes).map(|_| ())
+        self.post::<serde_json::Value>("runs/set-tag", &body, Retry::Yes)
+            .map(|_| ())
     }
 }

@@ -16,13 +16,19 @@ pub struct Tag {
 impl Tag {
     /// A tag.
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { key: key.into(), value: value.into() }
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
     }
 }
 
 /// Finds a tag's value.
 pub fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter().rev().find(|t| t.key == key).map(|t| t.value.as_str())
+    tags.iter()
+        .rev()
+        .find(|t| t.key == key)
+        .map(|t| t.value.as_str())
 }
 
 /// An experiment.
@@ -109,14 +115,22 @@ pub struct Run {
 impl RunInfo {
     /// The id, from whichever field the server filled.
     pub fn id(&self) -> &str {
-        if self.run_id.is_empty() { &self.run_uuid } else { &self.run_id }
+        if self.run_id.is_empty() {
+            &self.run_uuid
+        } else {
+            &self.run_id
+        }
     }
 }
 
 impl Run {
     /// A metric's latest value.
     pub fn metric(&self, key: &str) -> Option<f64> {
-        self.data.metrics.iter().find(|m| m.key == key).map(|m| m.value)
+        self.data
+            .metrics
+            .iter()
+            .find(|m| m.key == key)
+            .map(|m| m.value)
     }
 
     /// Metric names, sorted.

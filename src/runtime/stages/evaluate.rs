@@ -63,19 +63,28 @@ pub(crate) fn run_id(flag: Option<&str>, ctx: &Context) -> Result<String, Exit> 
     }
     let path = ctx.report_dir.join("train.env");
     if let Ok(text) = std::fs::read_to_string(&path) {
-        if let Some(v) = text.lines().filter_map(|l| l.strip_prefix("MLFLOW_RUN_ID=")).next_back() {
+        if let Some(v) = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("MLFLOW_RUN_ID="))
+            .next_back()
+        {
             return Ok(v.trim().to_owned());
         }
     }
     report::error(
         "no run to evaluate",
-        Some("pass --run-id, set MLFLOW_RUN_ID (the train job's dotenv does), or run `mlops run train` first"),
+        Some(
+            "pass --run-id, set MLFLOW_RUN_ID (the train job's dotenv does), or run `mlops run train` first",
+        ),
     );
     Err(Exit::Error)
 }
 
 fn env_bool(name: &str) -> Result<Option<bool>, Exit> {
-    match std::env::var(name).ok().map(|v| v.trim().to_ascii_lowercase()) {
+    match std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
         None => Ok(None),
         Some(v) if v.is_empty() => Ok(None),
         Some(v) if ["true", "1", "yes"].contains(&v.as_str()) => Ok(Some(true)),
@@ -88,9 +97,19 @@ fn env_bool(name: &str) -> Result<Option<bool>, Exit> {
 }
 
 /// Looks up the production model and its metric value.
-fn production(client: &Client, model: &str, alias_name: &str, metric: &str) -> Result<Production, MlflowError> {
+fn production(
+    client: &Client,
+    model: &str,
+    alias_name: &str,
+    metric: &str,
+) -> Result<Production, MlflowError> {
     let Some(v) = alias::resolve(client, model, alias_name)? else {
-        return Ok(Production { alias: alias_name.to_owned(), version: None, run_id: None, value: None });
+        return Ok(Production {
+            alias: alias_name.to_owned(),
+            version: None,
+            run_id: None,
+            value: None,
+        });
     };
     let mut value = None;
     if let Some(run) = &v.run_id {
@@ -102,9 +121,15 @@ fn production(client: &Client, model: &str, alias_name: &str, metric: &str) -> R
     }
     // The version's own record of the gated metric, when its run is gone or lacks it.
     if value.is_none() {
-        value = mlf::types::tag(&v.tags, &format!("mlops.metric.{metric}")).and_then(|s| s.parse().ok());
+        value = mlf::types::tag(&v.tags, &format!("mlops.metric.{metric}"))
+            .and_then(|s| s.parse().ok());
     }
-    Ok(Production { alias: alias_name.to_owned(), version: Some(v.version), run_id: v.run_id, value })
+    Ok(Production {
+        alias: alias_name.to_owned(),
+        version: Some(v.version),
+        run_id: v.run_id,
+        value,
+    })
 }
 
 /// Runs the stage.
@@ -114,12 +139,22 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         Err(e) => return e,
     };
     let model = ctx.model.as_ref();
-    let Some(metric) = args.metric.clone().or_else(|| model.map(|m| m.metric_name.clone())) else {
-        report::error("no metric to gate on", Some("pass --metric NAME, or --model NAME to read `metric_name`"));
+    let Some(metric) = args
+        .metric
+        .clone()
+        .or_else(|| model.map(|m| m.metric_name.clone()))
+    else {
+        report::error(
+            "no metric to gate on",
+            Some("pass --metric NAME, or --model NAME to read `metric_name`"),
+        );
         return Exit::Error;
     };
     let Some(threshold) = args.threshold.or_else(|| model.map(|m| m.min_threshold)) else {
-        report::error("no threshold", Some("pass --threshold X, or --model NAME to read `min_threshold`"));
+        report::error(
+            "no threshold",
+            Some("pass --threshold X, or --model NAME to read `min_threshold`"),
+        );
         return Exit::Error;
     };
     let higher = if args.lower_is_better {
@@ -138,20 +173,30 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         Err(e) => return e,
     };
     let compare_cfg = model.and_then(|m| m.compare.clone());
-    let compare_alias = args
-        .compare_alias
-        .clone()
-        .or_else(|| compare_cfg.as_ref().map(|c| c.alias.clone().unwrap_or_else(|| "production".into())));
+    let compare_alias = args.compare_alias.clone().or_else(|| {
+        compare_cfg
+            .as_ref()
+            .map(|c| c.alias.clone().unwrap_or_else(|| "production".into()))
+    });
     let when_none = match args.when_no_production.as_deref().map(str::trim) {
         Some("pass") => NoProduction::Pass,
         Some("fail") => NoProduction::Fail,
         Some(other) => {
-            report::error(&format!("`--when-no-production` is `{other}`"), Some("use pass or fail"));
+            report::error(
+                &format!("`--when-no-production` is `{other}`"),
+                Some("use pass or fail"),
+            );
             return Exit::Error;
         }
-        None => compare_cfg.as_ref().and_then(|c| c.when_no_production).unwrap_or(NoProduction::Pass),
+        None => compare_cfg
+            .as_ref()
+            .and_then(|c| c.when_no_production)
+            .unwrap_or(NoProduction::Pass),
     };
-    let registered = args.registered_model.clone().or_else(|| model.map(|m| m.name.clone()));
+    let registered = args
+        .registered_model
+        .clone()
+        .or_else(|| model.map(|m| m.name.clone()));
     let client = match mlf::connect(&ctx, args.tracking_uri.as_deref()) {
         Ok(c) => c,
         Err(e) => return e,
@@ -161,7 +206,13 @@ pub fn run(args: &EvaluateArgs) -> Exit {
     let run = match client.get_run(&run_id) {
         Ok(r) => r,
         Err(e) if e.is_not_found() => {
-            report::error(&format!("run `{run_id}` does not exist on {}", client.connection().display_uri()), Some("check MLFLOW_RUN_ID and the tracking URI"));
+            report::error(
+                &format!(
+                    "run `{run_id}` does not exist on {}",
+                    client.connection().display_uri()
+                ),
+                Some("check MLFLOW_RUN_ID and the tracking URI"),
+            );
             return Exit::Error;
         }
         Err(e) => return e.report(),
@@ -169,10 +220,17 @@ pub fn run(args: &EvaluateArgs) -> Exit {
     let compare = match (&compare_alias, &registered) {
         (Some(a), Some(name)) => {
             let rule = CompareRule {
-                min_improvement: args.min_improvement.or_else(|| compare_cfg.as_ref().and_then(|c| c.min_improvement)).unwrap_or(0.0),
+                min_improvement: args
+                    .min_improvement
+                    .or_else(|| compare_cfg.as_ref().and_then(|c| c.min_improvement))
+                    .unwrap_or(0.0),
                 min_relative_improvement: args
                     .min_relative_improvement
-                    .or_else(|| compare_cfg.as_ref().and_then(|c| c.min_relative_improvement))
+                    .or_else(|| {
+                        compare_cfg
+                            .as_ref()
+                            .and_then(|c| c.min_relative_improvement)
+                    })
                     .unwrap_or(0.0),
                 when_no_production: when_none,
             };
@@ -182,7 +240,10 @@ pub fn run(args: &EvaluateArgs) -> Exit {
             }
         }
         (Some(_), None) => {
-            report::error("gate 2 needs the registered model's name", Some("pass --registered-model NAME"));
+            report::error(
+                "gate 2 needs the registered model's name",
+                Some("pass --registered-model NAME"),
+            );
             return Exit::Error;
         }
         _ => None,
@@ -198,13 +259,27 @@ pub fn run(args: &EvaluateArgs) -> Exit {
     let decision = Decision::decide(&input);
     log::info(&log::table(&decision.table_rows()));
     for g in &decision.gates {
-        log::info(&format!("{} [{}]: {}", g.name, g.status.as_str(), g.message));
+        log::info(&format!(
+            "{} [{}]: {}",
+            g.name,
+            g.status.as_str(),
+            g.message
+        ));
     }
     drop(section);
 
     let dir = &ctx.report_dir;
-    let passed = if decision.status == Verdict::Pass { "true" } else { "false" };
-    let mut metrics: Vec<(String, f64)> = run.data.metrics.iter().map(|m| (m.key.clone(), m.value)).collect();
+    let passed = if decision.status == Verdict::Pass {
+        "true"
+    } else {
+        "false"
+    };
+    let mut metrics: Vec<(String, f64)> = run
+        .data
+        .metrics
+        .iter()
+        .map(|m| (m.key.clone(), m.value))
+        .collect();
     metrics.sort_by(|a, b| a.0.cmp(&b.0));
     let summary = json!({
         "status": decision.status,
@@ -222,16 +297,30 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         .map_err(|e| std::io::Error::other(e.to_string()))
         .and_then(|env| write_file(&dir.join("evaluate.env"), &env))
         .and_then(|()| write_json(&dir.join("evaluate.json"), &summary))
-        .and_then(|()| write_file(&dir.join("evaluate.junit.xml"), &junit::render("evaluate", &decision.junit_cases())))
+        .and_then(|()| {
+            write_file(
+                &dir.join("evaluate.junit.xml"),
+                &junit::render("evaluate", &decision.junit_cases()),
+            )
+        })
         .and_then(|()| write_file(&dir.join("metrics.txt"), &openmetrics::render(&metrics)));
     if let Err(e) = written {
-        report::error(&format!("could not write the reports to `{}`: {e}", dir.display()), None);
+        report::error(
+            &format!("could not write the reports to `{}`: {e}", dir.display()),
+            None,
+        );
         return Exit::Error;
     }
     match decision.status {
         Verdict::Pass => log::info("gates passed"),
-        Verdict::Fail => report::error("the quality gate failed", Some("registration is skipped; see the table above")),
-        Verdict::Error => report::error("the quality gate could not be decided", Some("see the messages above")),
+        Verdict::Fail => report::error(
+            "the quality gate failed",
+            Some("registration is skipped; see the table above"),
+        ),
+        Verdict::Error => report::error(
+            "the quality gate could not be decided",
+            Some("see the messages above"),
+        ),
     }
     decision.exit()
 }

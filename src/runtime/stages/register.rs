@@ -43,7 +43,10 @@ pub struct RegisterArgs {
 const CREATE_ATTEMPTS: u32 = 4;
 
 fn version_tags(ctx: &Context, run: &Run, metrics: &[String]) -> Vec<Tag> {
-    let mut tags = vec![Tag::new(RUN_TAG, run.info.id()), Tag::new("mlops.version", crate::VERSION)];
+    let mut tags = vec![
+        Tag::new(RUN_TAG, run.info.id()),
+        Tag::new("mlops.version", crate::VERSION),
+    ];
     let ci = &ctx.ci;
     for (k, v) in [
         ("mlops.commit_sha", &ci.commit_sha),
@@ -84,13 +87,22 @@ fn source(run: &Run) -> Source {
     let run_id = run.info.id().to_owned();
     // MLflow 3 autolog stores the model as a logged model, not under the run's artifacts.
     match run.outputs.as_ref().and_then(|o| o.model_outputs.last()) {
-        Some(m) => Source::LoggedModel { run_id, model_id: m.model_id.clone() },
+        Some(m) => Source::LoggedModel {
+            run_id,
+            model_id: m.model_id.clone(),
+        },
         None => Source::Run(run_id),
     }
 }
 
 /// Finds or creates the run's version; returns it and whether it was created now.
-fn register(client: &Client, name: &str, alias_name: &str, run: &Run, tags: &[Tag]) -> Result<(VersionRef, bool), MlflowError> {
+fn register(
+    client: &Client,
+    name: &str,
+    alias_name: &str,
+    run: &Run,
+    tags: &[Tag],
+) -> Result<(VersionRef, bool), MlflowError> {
     let run_id = run.info.id();
     let flavour = client.flavour();
     let mut last_err = None;
@@ -100,17 +112,30 @@ fn register(client: &Client, name: &str, alias_name: &str, run: &Run, tags: &[Ta
         }
         let mut tags = tags.to_vec();
         if flavour == Flavour::Gitlab {
-            let latest = client.latest_version(name)?.map(|v| VersionRef::from_version(&v, flavour));
+            let latest = client
+                .latest_version(name)?
+                .map(|v| VersionRef::from_version(&v, flavour));
             let semver = alias::next_semver(latest.as_ref().map(|l| l.version.as_str()));
             tags.push(Tag::new(GITLAB_VERSION_TAG, semver.clone()));
-            tags.extend(alias::table_for_new_version(latest.as_ref(), alias_name, &semver));
+            tags.extend(alias::table_for_new_version(
+                latest.as_ref(),
+                alias_name,
+                &semver,
+            ));
         }
         let description = format!("Registered by mlops from run {run_id}");
         match client.create_model_version(name, &source(run), &tags, &description) {
             Ok(v) => return Ok((VersionRef::from_version(&v, flavour), true)),
             Err(e @ MlflowError::Unavailable { .. }) => {
-                log::warn(&format!("{e}; checking whether the version was created before trying again"));
-                std::thread::sleep(client.connection().retry.delay(attempt + 1, &mut mlf::retry::Jitter::from_time_and_pid()));
+                log::warn(&format!(
+                    "{e}; checking whether the version was created before trying again"
+                ));
+                std::thread::sleep(
+                    client
+                        .connection()
+                        .retry
+                        .delay(attempt + 1, &mut mlf::retry::Jitter::from_time_and_pid()),
+                );
                 last_err = Some(e);
             }
             Err(e) => return Err(e),
@@ -131,11 +156,24 @@ pub fn run(args: &RegisterArgs) -> Exit {
     };
     let model = ctx.model.as_ref();
     let Some(name) = args.name.clone().or_else(|| model.map(|m| m.name.clone())) else {
-        report::error("no registered model name", Some("pass --name NAME, or --model NAME"));
+        report::error(
+            "no registered model name",
+            Some("pass --name NAME, or --model NAME"),
+        );
         return Exit::Error;
     };
-    let alias_name = args.alias.clone().or_else(|| model.map(|m| m.alias.clone())).unwrap_or_else(|| "staging".into());
-    let metrics = if args.metrics.is_empty() { model.map(|m| vec![m.metric_name.clone()]).unwrap_or_default() } else { args.metrics.clone() };
+    let alias_name = args
+        .alias
+        .clone()
+        .or_else(|| model.map(|m| m.alias.clone()))
+        .unwrap_or_else(|| "staging".into());
+    let metrics = if args.metrics.is_empty() {
+        model
+            .map(|m| vec![m.metric_name.clone()])
+            .unwrap_or_default()
+    } else {
+        args.metrics.clone()
+    };
     let run_id = match super::evaluate::run_id(args.run_id.as_deref(), &ctx) {
         Ok(r) => r,
         Err(e) => return e,
@@ -149,7 +187,10 @@ pub fn run(args: &RegisterArgs) -> Exit {
     let run = match client.get_run(&run_id) {
         Ok(r) => r,
         Err(e) if e.is_not_found() => {
-            report::error(&format!("run `{run_id}` does not exist"), Some("check MLFLOW_RUN_ID and the tracking URI"));
+            report::error(
+                &format!("run `{run_id}` does not exist"),
+                Some("check MLFLOW_RUN_ID and the tracking URI"),
+            );
             return Exit::Error;
         }
         Err(e) => return e.report(),
@@ -163,9 +204,15 @@ pub fn run(args: &RegisterArgs) -> Exit {
         Err(e) => return e.report(),
     };
     if created {
-        log::info(&format!("created version {} of `{name}` from run {run_id}", version.version));
+        log::info(&format!(
+            "created version {} of `{name}` from run {run_id}",
+            version.version
+        ));
     } else {
-        log::info(&format!("run {run_id} already has version {} of `{name}`; nothing to create", version.version));
+        log::info(&format!(
+            "run {run_id} already has version {} of `{name}`; nothing to create",
+            version.version
+        ));
     }
     if client.flavour() == Flavour::Mlflow {
         // Tags again, for a version an earlier attempt created before it could set them.
@@ -178,7 +225,10 @@ pub fn run(args: &RegisterArgs) -> Exit {
             return e.report();
         }
     }
-    log::info(&format!("alias `{alias_name}` → version {}", version.version));
+    log::info(&format!(
+        "alias `{alias_name}` → version {}",
+        version.version
+    ));
     drop(section);
 
     let url = mlf::version_url(&client, &ctx.ci, &name, &version.id);
@@ -197,18 +247,33 @@ pub fn run(args: &RegisterArgs) -> Exit {
         "url": url,
         "flavour": client.flavour().as_str(),
     });
-    let mut env = vec![("MODEL_VERSION", version.version.as_str()), ("MODEL_NAME", name.as_str()), ("MODEL_ALIAS", alias_name.as_str())];
+    let mut env = vec![
+        ("MODEL_VERSION", version.version.as_str()),
+        ("MODEL_NAME", name.as_str()),
+        ("MODEL_ALIAS", alias_name.as_str()),
+    ];
     if client.flavour() == Flavour::Gitlab {
         env.push(("MODEL_VERSION_ID", version.id.as_str()));
     }
-    let links = [annotations::Link { label: format!("{name} version {}", version.version), url }];
+    let links = [annotations::Link {
+        label: format!("{name} version {}", version.version),
+        url,
+    }];
     let written = dotenv::render(&env)
         .map_err(|e| std::io::Error::other(e.to_string()))
         .and_then(|t| write_file(&dir.join("register.env"), &t))
         .and_then(|()| write_json(&dir.join("register.json"), &summary))
-        .and_then(|()| write_file(&dir.join("register.annotations.json"), &annotations::render("model", &links)));
+        .and_then(|()| {
+            write_file(
+                &dir.join("register.annotations.json"),
+                &annotations::render("model", &links),
+            )
+        });
     if let Err(e) = written {
-        report::error(&format!("could not write the reports to `{}`: {e}", dir.display()), None);
+        report::error(
+            &format!("could not write the reports to `{}`: {e}", dir.display()),
+            None,
+        );
         return Exit::Error;
     }
     Exit::Success

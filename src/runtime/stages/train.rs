@@ -17,12 +17,12 @@ use crate::config::resolve::Dvc;
 use crate::exit::Exit;
 use crate::report::{annotations, dotenv, write_file, write_json};
 use crate::runtime::context::{CiEnv, CommonArgs, Context};
+use crate::runtime::dvc;
 use crate::runtime::log::{self, Section};
 use crate::runtime::mlflow::tracking::RunStatus;
 use crate::runtime::mlflow::types::Tag;
 use crate::runtime::mlflow::{self as mlf, Client, Flavour};
 use crate::runtime::process::{self, Ended, Spawn};
-use crate::runtime::dvc;
 
 /// Arguments of `mlops run train`.
 #[derive(Debug, Clone, Args)]
@@ -58,31 +58,52 @@ struct Plan {
 
 fn plan(args: &TrainArgs, ctx: &Context) -> Result<Plan, Exit> {
     let model = ctx.model.as_ref();
-    let script = args.script.clone().or_else(|| model.map(|m| m.training_script.clone()));
+    let script = args
+        .script
+        .clone()
+        .or_else(|| model.map(|m| m.training_script.clone()));
     let Some(script) = script else {
-        report::error("no training script", Some("pass --script FILE, or --model NAME to read it from mlops.toml"));
+        report::error(
+            "no training script",
+            Some("pass --script FILE, or --model NAME to read it from mlops.toml"),
+        );
         return Err(Exit::Error);
     };
     let script_args = match &args.args {
         Some(line) => shlex::split(line).ok_or_else(|| {
-            report::error("`--args` has an unclosed quote", Some("quote arguments like a POSIX shell would"));
+            report::error(
+                "`--args` has an unclosed quote",
+                Some("quote arguments like a POSIX shell would"),
+            );
             Exit::Error
         })?,
         None => model.map(|m| m.training_args.clone()).unwrap_or_default(),
     };
     let framework = match &args.framework {
-        Some(f) => Some(Framework::ALL.into_iter().find(|x| x.as_str() == f.trim()).ok_or_else(|| {
-            let names: Vec<&str> = Framework::ALL.iter().map(|x| x.as_str()).collect();
-            report::error(&format!("unknown framework `{f}`"), Some(&format!("use one of: {}", names.join(", "))));
-            Exit::Error
-        })?),
+        Some(f) => Some(
+            Framework::ALL
+                .into_iter()
+                .find(|x| x.as_str() == f.trim())
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Framework::ALL.iter().map(|x| x.as_str()).collect();
+                    report::error(
+                        &format!("unknown framework `{f}`"),
+                        Some(&format!("use one of: {}", names.join(", "))),
+                    );
+                    Exit::Error
+                })?,
+        ),
         None => model.map(|m| m.framework),
     };
     let experiment = args
         .experiment
         .clone()
         .or_else(|| model.map(|m| m.experiment_name.clone()))
-        .or_else(|| Path::new(&script).file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .or_else(|| {
+            Path::new(&script)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "mlops".to_owned());
     if !Path::new(&script).is_file() {
         report::error(
@@ -91,12 +112,21 @@ fn plan(args: &TrainArgs, ctx: &Context) -> Result<Plan, Exit> {
         );
         return Err(Exit::Error);
     }
-    Ok(Plan { script, args: script_args, framework, experiment, dvc: model.and_then(|m| m.dvc.clone()) })
+    Ok(Plan {
+        script,
+        args: script_args,
+        framework,
+        experiment,
+        dvc: model.and_then(|m| m.dvc.clone()),
+    })
 }
 
 /// Run tags from the CI context; only what exists.
 fn ci_tags(ci: &CiEnv, model: Option<&str>, script: &str) -> Vec<Tag> {
-    let mut tags = vec![Tag::new("mlflow.source.name", script), Tag::new("mlops.version", crate::VERSION)];
+    let mut tags = vec![
+        Tag::new("mlflow.source.name", script),
+        Tag::new("mlops.version", crate::VERSION),
+    ];
     let pairs = [
         ("mlflow.source.git.commit", &ci.commit_sha),
         ("mlops.commit_sha", &ci.commit_sha),
@@ -121,7 +151,9 @@ fn ci_tags(ci: &CiEnv, model: Option<&str>, script: &str) -> Vec<Tag> {
 }
 
 fn python() -> OsString {
-    std::env::var_os("MLOPS_PYTHON").filter(|p| !p.is_empty()).unwrap_or_else(|| "python3".into())
+    std::env::var_os("MLOPS_PYTHON")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "python3".into())
 }
 
 /// Runs the stage.
@@ -148,7 +180,11 @@ pub fn run(args: &TrainArgs) -> Exit {
             Err(e) => return e,
         }
     }
-    log::info(&format!("MLflow: {} ({})", client.connection().display_uri(), client.flavour().as_str()));
+    log::info(&format!(
+        "MLflow: {} ({})",
+        client.connection().display_uri(),
+        client.flavour().as_str()
+    ));
     let experiment = match client.get_or_create_experiment(&plan.experiment) {
         Ok(e) => e,
         Err(e) => return e.report(),
@@ -157,36 +193,68 @@ pub fn run(args: &TrainArgs) -> Exit {
         (Some(p), Some(j)) => Some(format!("pipeline-{p}-job-{j}")),
         _ => None,
     };
-    let tags = ci_tags(&ctx.ci, ctx.model.as_ref().map(|m| m.name.as_str()), &plan.script);
+    let tags = ci_tags(
+        &ctx.ci,
+        ctx.model.as_ref().map(|m| m.name.as_str()),
+        &plan.script,
+    );
     let info = match client.create_run(&experiment.experiment_id, run_name.as_deref(), &tags) {
         Ok(i) => i,
         Err(e) => return e.report(),
     };
     let run_url = mlf::run_url(&client, &ctx.ci, &experiment.experiment_id, &info.run_id);
-    log::info(&format!("experiment `{}` ({}), run {}", plan.experiment, experiment.experiment_id, info.run_id));
+    log::info(&format!(
+        "experiment `{}` ({}), run {}",
+        plan.experiment, experiment.experiment_id, info.run_id
+    ));
     log::info(&format!("run: {run_url}"));
     drop(setup);
 
-    let training = Section::start("mlops_train_script", &format!("Training: {}", plan.script), false);
+    let training = Section::start(
+        "mlops_train_script",
+        &format!("Training: {}", plan.script),
+        false,
+    );
     let outcome = train(&client, &plan, &experiment.experiment_id, &info.run_id);
     drop(training);
 
-    let _teardown = Section::start("mlops_train_teardown", "Teardown: run status and reports", false);
+    let _teardown = Section::start(
+        "mlops_train_teardown",
+        "Teardown: run status and reports",
+        false,
+    );
     let (status, mut exit, exit_code) = match &outcome {
         Ok(o) => match o.ended {
             Ended::Exited(0) => (RunStatus::Finished, Exit::Success, Some(0)),
-            Ended::Exited(c) => (RunStatus::Failed, Exit::Code(u8::try_from(c).unwrap_or(1)), Some(c)),
-            Ended::Signalled(s) => (RunStatus::Failed, Exit::Code(128u8.saturating_add(s as u8)), None),
-            Ended::Interrupted(s) => (RunStatus::Killed, Exit::Code(128u8.saturating_add(s as u8)), None),
+            Ended::Exited(c) => (
+                RunStatus::Failed,
+                Exit::Code(u8::try_from(c).unwrap_or(1)),
+                Some(c),
+            ),
+            Ended::Signalled(s) => (
+                RunStatus::Failed,
+                Exit::Code(128u8.saturating_add(s as u8)),
+                None,
+            ),
+            Ended::Interrupted(s) => (
+                RunStatus::Killed,
+                Exit::Code(128u8.saturating_add(s as u8)),
+                None,
+            ),
             Ended::TimedOut => (RunStatus::Killed, Exit::TempFail, None),
         },
         Err(e) => (RunStatus::Failed, *e, None),
     };
     match &outcome {
         Ok(o) if status == RunStatus::Failed => {
-            report::error(&format!("the training script failed ({:?})", o.ended), Some("see its output above; the MLflow run is marked FAILED"));
+            report::error(
+                &format!("the training script failed ({:?})", o.ended),
+                Some("see its output above; the MLflow run is marked FAILED"),
+            );
         }
-        Ok(_) if status == RunStatus::Killed => log::warn("training was stopped by a signal; the MLflow run is marked KILLED"),
+        Ok(_) if status == RunStatus::Killed => {
+            log::warn("training was stopped by a signal; the MLflow run is marked KILLED");
+        }
         _ => {}
     }
     if let Err(e) = client.finish_run(&info.run_id, status) {
@@ -208,7 +276,10 @@ pub fn run(args: &TrainArgs) -> Exit {
     }
 
     let dir = &ctx.report_dir;
-    let env = dotenv::render(&[("MLFLOW_RUN_ID", &info.run_id), ("MLFLOW_EXPERIMENT_ID", &experiment.experiment_id)]);
+    let env = dotenv::render(&[
+        ("MLFLOW_RUN_ID", &info.run_id),
+        ("MLFLOW_EXPERIMENT_ID", &experiment.experiment_id),
+    ]);
     let summary = json!({
         "status": match status { RunStatus::Finished => "passed", RunStatus::Failed => "failed", RunStatus::Killed => "killed" },
         "run_id": info.run_id,
@@ -226,14 +297,25 @@ pub fn run(args: &TrainArgs) -> Exit {
         "dvc": plan.dvc.as_ref().map(|_| json!({ "pulled": pulled, "pushed": pushed })),
         "exit": exit.code(),
     });
-    let links = [annotations::Link { label: format!("MLflow run {}", info.run_id), url: run_url.clone() }];
+    let links = [annotations::Link {
+        label: format!("MLflow run {}", info.run_id),
+        url: run_url.clone(),
+    }];
     let written = env
         .map_err(|e| std::io::Error::other(e.to_string()))
         .and_then(|text| write_file(&dir.join("train.env"), &text))
         .and_then(|()| write_json(&dir.join("train.json"), &summary))
-        .and_then(|()| write_file(&dir.join("train.annotations.json"), &annotations::render("mlflow", &links)));
+        .and_then(|()| {
+            write_file(
+                &dir.join("train.annotations.json"),
+                &annotations::render("mlflow", &links),
+            )
+        });
     if let Err(e) = written {
-        report::error(&format!("could not write the reports to `{}`: {e}", dir.display()), None);
+        report::error(
+            &format!("could not write the reports to `{}`: {e}", dir.display()),
+            None,
+        );
         if exit == Exit::Success {
             exit = Exit::Error;
         }
@@ -241,14 +323,26 @@ pub fn run(args: &TrainArgs) -> Exit {
     exit
 }
 
-fn train(client: &Client, plan: &Plan, experiment_id: &str, run_id: &str) -> Result<process::Outcome, Exit> {
-    let log_models = if client.flavour() == Flavour::Gitlab { "False" } else { "True" };
+fn train(
+    client: &Client,
+    plan: &Plan,
+    experiment_id: &str,
+    run_id: &str,
+) -> Result<process::Outcome, Exit> {
+    let log_models = if client.flavour() == Flavour::Gitlab {
+        "False"
+    } else {
+        "True"
+    };
     let ctx = minijinja::context! {
         framework => plan.framework.map(Framework::as_str),
         log_models => log_models,
     };
     let bootstrap = crate::templates::render("bootstrap.py", ctx).map_err(|e| {
-        report::error(&format!("internal error rendering the Python bootstrap: {e}"), None);
+        report::error(
+            &format!("internal error rendering the Python bootstrap: {e}"),
+            None,
+        );
         Exit::Error
     })?;
     let mut argv: Vec<OsString> = vec!["-c".into(), bootstrap.into(), plan.script.clone().into()];
@@ -257,11 +351,20 @@ fn train(client: &Client, plan: &Plan, experiment_id: &str, run_id: &str) -> Res
     env.push(("MLFLOW_RUN_ID".into(), run_id.to_owned()));
     env.push(("MLFLOW_EXPERIMENT_ID".into(), experiment_id.to_owned()));
     env.push(("PYTHONUNBUFFERED".into(), "1".into()));
-    let spec = Spawn { program: python().into(), args: argv, env, prefix: "│ ".into(), timeout: None };
+    let spec = Spawn {
+        program: python().into(),
+        args: argv,
+        env,
+        prefix: "│ ".into(),
+        timeout: None,
+    };
     process::run(&spec).map_err(|e| {
         let py = python().to_string_lossy().into_owned();
         if e.kind() == std::io::ErrorKind::NotFound {
-            report::error(&format!("Python (`{py}`) was not found"), Some("install Python 3 with mlflow in the job image, or set MLOPS_PYTHON"));
+            report::error(
+                &format!("Python (`{py}`) was not found"),
+                Some("install Python 3 with mlflow in the job image, or set MLOPS_PYTHON"),
+            );
         } else {
             report::error(&format!("could not start `{py}`: {e}"), None);
         }
