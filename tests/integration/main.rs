@@ -5,6 +5,9 @@
 mod harness;
 
 mod compile;
+mod images;
+mod install;
+mod wheel;
 mod validate;
 mod fault_proxy;
 mod gitlab_fake;
