@@ -147,7 +147,7 @@ fn sha256_of(path: &Path) -> String {
         .to_owned()
 }
 
-/// Runs the before_script lines in order, as GitLab does, in a fresh `CI_PROJECT_DIR`, followed
+/// Runs the `before_script` lines in order, as GitLab does, in a fresh `CI_PROJECT_DIR`, followed
 /// by `mlops --version` to show which binary the job would now run.
 fn run_lines(lines: &[String]) -> (Output, tempfile::TempDir) {
     let project_dir = tempfile::tempdir().expect("tempdir");
