@@ -45,6 +45,10 @@ fn classify(tail: &str) -> Failure {
             "the S3 bucket does not exist; create it or fix the remote URL",
         ),
         (
+            "neither locally nor on remote",
+            "the data is not on the remote; a missing bucket or a wrong remote URL looks the same to DVC: check the remote and that `dvc push` ran",
+        ),
+        (
             "unable to locate credentials",
             "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as masked CI/CD variables",
         ),

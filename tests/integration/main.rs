@@ -12,3 +12,4 @@ mod validate;
 mod fault_proxy;
 mod gitlab_fake;
 mod runtime;
+mod dvc;
