@@ -1,5 +1,6 @@
 //! `mlops compile`.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -273,16 +274,18 @@ fn fix_command(args: &CompileArgs) -> String {
         cmd.push_str(" --changed-only");
     }
     if args.config != Path::new("mlops.toml") {
-        cmd.push_str(&format!(
+        let _ = write!(
+            cmd,
             " -c {}",
             crate::compile::lower::quote(&display(&args.config))
-        ));
+        );
     }
     if args.output != Path::new(".gitlab-ci.yml") {
-        cmd.push_str(&format!(
+        let _ = write!(
+            cmd,
             " -o {}",
             crate::compile::lower::quote(&display(&args.output))
-        ));
+        );
     }
     cmd
 }

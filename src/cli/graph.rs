@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use std::fmt::Write as _;
+
 use clap::{Args, ValueEnum};
 
 use super::compile::{display, read_source};
@@ -87,10 +89,10 @@ fn edges(p: &Pipeline) -> Vec<(usize, usize)> {
 pub fn mermaid(p: &Pipeline) -> String {
     let mut out = String::from("graph LR\n");
     for (i, name) in p.jobs.keys().enumerate() {
-        out.push_str(&format!("  j{i}[\"{}\"]\n", name.replace('"', "#quot;")));
+        let _ = writeln!(out, "  j{i}[\"{}\"]", name.replace('"', "#quot;"));
     }
     for (from, to) in edges(p) {
-        out.push_str(&format!("  j{from} --> j{to}\n"));
+        let _ = writeln!(out, "  j{from} --> j{to}");
     }
     out
 }
@@ -104,14 +106,15 @@ pub fn dot(p: &Pipeline) -> String {
     let mut out = String::from("digraph pipeline {\n  rankdir=LR;\n  node [shape=box];\n");
     let names: Vec<&String> = p.jobs.keys().collect();
     for name in &names {
-        out.push_str(&format!("  {};\n", dot_quote(name)));
+        let _ = writeln!(out, "  {};", dot_quote(name));
     }
     for (from, to) in edges(p) {
-        out.push_str(&format!(
-            "  {} -> {};\n",
+        let _ = writeln!(
+            out,
+            "  {} -> {};",
             dot_quote(names[from]),
             dot_quote(names[to])
-        ));
+        );
     }
     out.push_str("}\n");
     out

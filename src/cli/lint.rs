@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use std::fmt::Write as _;
+
 use clap::Args;
 
 use super::compile::display;
@@ -62,19 +64,21 @@ pub fn run(args: &LintArgs) -> Exit {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            out.push_str(&format!(
-                "{sev}: {name}:{}:{}: {}\n",
-                d.line, d.col, d.message
-            ));
+            let _ = writeln!(out, "{sev}: {name}:{}:{}: {}", d.line, d.col, d.message);
             if let Some(h) = &d.help {
-                out.push_str(&format!("hint: {h}\n"));
+                let _ = writeln!(out, "hint: {h}");
             }
         }
         let (errors, warnings) = lint::counts(&diags);
-        out.push_str(&match (errors, warnings) {
-            (0, 0) => format!("{name}: no problems found\n"),
-            (e, w) => format!("{name}: {e} error{}, {w} warning{}\n", plural(e), plural(w)),
-        });
+        let _ = match (errors, warnings) {
+            (0, 0) => writeln!(out, "{name}: no problems found"),
+            (e, w) => writeln!(
+                out,
+                "{name}: {e} error{}, {w} warning{}",
+                plural(e),
+                plural(w)
+            ),
+        };
         print!("{out}");
         if errors > 0 && worst == Exit::Success {
             worst = Exit::Failure;

@@ -1,5 +1,5 @@
 //! Child pipelines. `mlops compile --child-pipeline` writes a small, fixed parent: a
-//! `mlops:generate` job compiles `mlops.toml` in CI into an artifact, and `mlops:pipeline`
+//! `mlops-generate` job compiles `mlops.toml` in CI into an artifact, and `mlops-pipeline`
 //! triggers it (`trigger:include:artifact`, `strategy: depend`). The parent depends on the
 //! version and the options only, never on the models, so editing `mlops.toml` never requires
 //! the committed YAML to change.
@@ -21,12 +21,13 @@ use crate::config::{Model, Project};
 
 /// The artifact the generate job writes and the trigger job includes.
 pub const CHILD_FILE: &str = "mlops-child.yml";
-/// The job that compiles the child pipeline.
-pub const GENERATE_JOB: &str = "mlops:generate";
+/// The job that compiles the child pipeline. (No `:` in the name: gitlab-ci-local 4.75
+/// cannot find the artifact of a `trigger:include:job` whose name has one.)
+pub const GENERATE_JOB: &str = "mlops-generate";
 /// The job that triggers it.
-pub const TRIGGER_JOB: &str = "mlops:pipeline";
+pub const TRIGGER_JOB: &str = "mlops-pipeline";
 /// The job of a child pipeline in which no model changed.
-pub const NO_CHANGE_JOB: &str = "mlops:no-model-changed";
+pub const NO_CHANGE_JOB: &str = "mlops-no-model-changed";
 
 /// Options of the parent pipeline.
 #[derive(Debug, Clone, Default)]

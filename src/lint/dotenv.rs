@@ -159,12 +159,16 @@ fn defined_variables(doc: &Value) -> BTreeSet<String> {
         for (_, job) in m {
             add(job.get("variables"));
             if let Some(Value::Array(rules)) = job.get("rules") {
-                rules.iter().for_each(|r| add(r.get("variables")));
+                for r in rules {
+                    add(r.get("variables"));
+                }
             }
         }
     }
     if let Some(Value::Array(rules)) = doc.pointer("/workflow/rules") {
-        rules.iter().for_each(|r| add(r.get("variables")));
+        for r in rules {
+            add(r.get("variables"));
+        }
     }
     out
 }

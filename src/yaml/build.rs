@@ -53,7 +53,6 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
         None if style == ScalarStyle::Plain => scalar::resolve_plain(text),
         None => Value::Str(text.to_owned()),
         Some(t) => match t.core_suffix() {
-            Some("str") => Value::Str(text.to_owned()),
             Some("null") => Value::Null,
             Some("bool" | "int" | "float") => match scalar::resolve_plain(text) {
                 v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => v,
@@ -73,14 +72,14 @@ struct Builder {
 
 impl Builder {
     /// Hands a finished node (with whether it is a plain `<<` key) to its parent.
-    fn complete(&mut self, node: Node, anchor: usize, merge_key: bool) -> Result<(), YamlError> {
+    fn complete(&mut self, node: Node, anchor: usize, merge_key: bool) {
         if anchor != 0 {
             let n = size(&node);
             self.anchors.insert(anchor, (node.clone(), n));
         }
         let Some(top) = self.stack.last_mut() else {
             self.root = Some(node);
-            return Ok(());
+            return;
         };
         match &mut top.kind {
             Kind::Seq(items) => items.push(node),
@@ -90,7 +89,6 @@ impl Builder {
                 Some((k, false)) => pairs.push((k, node)),
             },
         }
-        Ok(())
     }
 
     fn count(&mut self, n: usize, span: &Span) -> Result<(), YamlError> {
@@ -169,7 +167,7 @@ pub fn build(text: &str) -> Result<Node, YamlError> {
                     },
                     anchor,
                     merge_key,
-                )?;
+                );
             }
             Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                 b.count(1, &span)?;
@@ -211,14 +209,14 @@ pub fn build(text: &str) -> Result<Node, YamlError> {
                     },
                     frame.anchor,
                     false,
-                )?;
+                );
             }
             Event::Alias(id) => {
                 let Some((node, n)) = b.anchors.get(&id).cloned() else {
                     return Err(err(line, col, "alias to an unknown anchor"));
                 };
                 b.count(n, &span)?;
-                b.complete(node, 0, false)?;
+                b.complete(node, 0, false);
             }
             Event::UnresolvedAlias(name) => {
                 return Err(err(

@@ -68,7 +68,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
 }
 
 impl Node {
-    /// The JSON form GitLab sees: map keys become strings (`true`, `1`, `` for null), `.inf`
+    /// The JSON form GitLab sees: map keys become strings (`true`, `1`, the empty string for null), `.inf`
     /// and `.nan` (which JSON cannot hold) become the strings `".inf"`, `"-.inf"`, `".nan"`.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;

@@ -133,7 +133,7 @@ fn sexagesimal(s: &str) -> Option<Value> {
             }
             let v: f64 = text.trim_end_matches('.').parse().unwrap_or(0.0);
             let signed = if e == 0 && negative { -v } else { v };
-            signed * 60f64.powi((e as i32 - 2).abs())
+            signed * 60f64.powi(i32::try_from(e.abs_diff(2)).unwrap_or(i32::MAX))
         })
         .collect();
     let total: f64 = numbers.iter().sum();

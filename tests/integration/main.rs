@@ -13,3 +13,8 @@ mod fault_proxy;
 mod gitlab_fake;
 mod runtime;
 mod dvc;
+mod child;
+mod graph;
+mod init;
+mod lint;
+mod precommit;
