@@ -155,7 +155,8 @@ fn changed_only_follows_git_history() {
         .expect("an iris model");
     let data = repo.path().join(&iris.data_path);
     let mut text = std::fs::read_to_string(&data).expect("data");
-    text.push_str(&text.lines().last().unwrap_or_default().to_owned());
+    let last = text.lines().last().unwrap_or_default().to_owned();
+    text.push_str(&last);
     text.push('\n');
     std::fs::write(&data, text).expect("write");
     git(repo.path(), &["commit", "-qam", "more iris"]);
