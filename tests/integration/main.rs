@@ -18,3 +18,4 @@ mod graph;
 mod init;
 mod lint;
 mod precommit;
+mod e2e;
