@@ -183,7 +183,7 @@ impl Column {
     }
 }
 
-/// The Firefox/rustc hash: much faster than SipHash for short keys, and the interner is
+/// The Firefox/rustc hash: much faster than `SipHash` for short keys, and the interner is
 /// never exposed to adversarial collisions that matter (a slow file is still read).
 #[derive(Default, Clone, Copy)]
 pub struct FxHasher {

@@ -161,7 +161,7 @@ impl Builder {
                 (Dtype::Float64, Values::Float(v), n)
             }
             Builder::Bool(v) => {
-                let n = v.iter().filter(|&&b| b == BOOL_NULL).count();
+                let n = v.len() - v.iter().filter(|&&b| b < BOOL_NULL).count();
                 // A bool column with a null is `object` holding Python bools.
                 let d = if n == 0 { Dtype::Bool } else { Dtype::Object };
                 (d, Values::Bool(v), n)
@@ -360,7 +360,7 @@ fn check_closed_quotes(path: &Path, (byte, line): (u64, u64)) -> Result<(), Data
         .map_err(|e| {
             DataError::new(path, format!("cannot read the file: {e}"), "check the file")
         })?;
-    if tail.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+    if tail.iter().map(|&b| usize::from(b == b'"')).sum::<usize>() % 2 == 1 {
         return Err(DataError::new(
             path,
             format!("line {line}: a quoted field is never closed (end of file inside a string)"),

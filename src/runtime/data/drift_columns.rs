@@ -150,25 +150,29 @@ fn test_column(
     result.map_err(|e| format!("column `{name}`: {e}"))
 }
 
-/// Runs the default `DataDriftPreset` column tests of `current` against `reference`.
-pub fn run(reference: &Table, current: &Table) -> DriftReport {
-    let mut columns = IndexMap::new();
-    let mut tested: Vec<ColumnDrift> = Vec::new();
-    for cur in &current.columns {
-        let kind = infer(cur);
-        let result = match kind {
-            ColumnKind::Datetime | ColumnKind::Unknown => DriftColumn::not_tested(
+/// One current column's result, and the test outcome when it was tested.
+fn column_result(reference: &Table, cur: &Column) -> (DriftColumn, Option<ColumnDrift>) {
+    let kind = infer(cur);
+    match kind {
+        ColumnKind::Datetime | ColumnKind::Unknown => (
+            DriftColumn::not_tested(
                 kind,
                 "skipped",
                 format!("Evidently does not drift-test {} columns", kind_name(kind)),
             ),
-            ColumnKind::Text => DriftColumn::not_tested(
+            None,
+        ),
+        ColumnKind::Text => (
+            DriftColumn::not_tested(
                 kind,
                 "skipped",
                 "text drift in Evidently is a scikit-learn domain classifier that cannot be reproduced exactly; not tested",
             ),
-            ColumnKind::Num | ColumnKind::Cat => match reference.column(&cur.name) {
-                None => DriftColumn::not_tested(
+            None,
+        ),
+        ColumnKind::Num | ColumnKind::Cat => match reference.column(&cur.name) {
+            None => (
+                DriftColumn::not_tested(
                     kind,
                     "error",
                     format!(
@@ -176,17 +180,51 @@ pub fn run(reference: &Table, current: &Table) -> DriftReport {
                         cur.name
                     ),
                 ),
-                Some(r) => match test_column(kind, r, cur) {
-                    Ok(d) => {
-                        let out = DriftColumn::tested(kind, &d);
-                        tested.push(d);
-                        out
-                    }
-                    Err(e) => DriftColumn::not_tested(kind, "error", e),
-                },
+                None,
+            ),
+            Some(r) => match test_column(kind, r, cur) {
+                Ok(d) => (DriftColumn::tested(kind, &d), Some(d)),
+                Err(e) => (DriftColumn::not_tested(kind, "error", e), None),
             },
-        };
-        columns.insert(cur.name.clone(), result);
+        },
+    }
+}
+
+/// Runs the default `DataDriftPreset` column tests of `current` against `reference`.
+/// Columns are independent, so they are spread over the available cores; results keep the
+/// current data's column order.
+pub fn run(reference: &Table, current: &Table) -> DriftReport {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, 4);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, (DriftColumn, Option<ColumnDrift>))> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(cur) = current.columns.get(i) else {
+                            break;
+                        };
+                        out.push((i, column_result(reference, cur)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    let mut columns = IndexMap::new();
+    let mut tested: Vec<ColumnDrift> = Vec::new();
+    for (i, (result, d)) in results {
+        tested.extend(d);
+        columns.insert(current.columns[i].name.clone(), result);
     }
     for r in &reference.columns {
         if current.column(&r.name).is_none() {

@@ -23,7 +23,8 @@ pub fn infer(col: &Column) -> ColumnKind {
         // `bool` is categorical; `object` holding bools (a bool column with a null) has a
         // non-`str` first value, which Evidently cannot type.
         Values::Bool(_) if col.dtype == Dtype::Bool => ColumnKind::Cat,
-        Values::Bool(_) | Values::Other(_) => ColumnKind::Unknown,
+        Values::Datetime(_) if col.dtype == Dtype::Datetime => ColumnKind::Datetime,
+        Values::Bool(_) | Values::Other(_) | Values::Datetime(_) => ColumnKind::Unknown,
         Values::Str(s) => {
             let count = col.count();
             if count == 0 {
@@ -34,8 +35,6 @@ pub fn infer(col: &Column) -> ColumnKind {
                 ColumnKind::Cat
             }
         }
-        Values::Datetime(_) if col.dtype == Dtype::Datetime => ColumnKind::Datetime,
-        Values::Datetime(_) => ColumnKind::Unknown,
     }
 }
 

@@ -119,7 +119,7 @@ pub fn read(path: &Path) -> Result<Table, DataError> {
                 meta.row_group(g)
                     .column(i)
                     .statistics()
-                    .and_then(|s| s.null_count_opt())
+                    .and_then(parquet::file::statistics::Statistics::null_count_opt)
             })
             .sum();
         let (dtype, values, nulls) = match desc.physical_type() {

@@ -76,7 +76,7 @@ pub fn column_mean(col: &Column) -> Result<Option<f64>, String> {
         }
         // Exact for every sum numpy's float64 accumulation keeps exact (|sum| < 2^53).
         Values::Int(v) => v.iter().map(|&x| i128::from(x)).sum::<i128>() as f64,
-        Values::Bool(v) => v.iter().filter(|&&b| b == 1).count() as f64,
+        Values::Bool(v) => v.iter().map(|&b| usize::from(b == 1)).sum::<usize>() as f64,
         // pandas sums the strings, then adds the integer start value: Python's TypeError.
         Values::Str(_) => return Err("can only concatenate str (not \"int\") to str".into()),
         Values::Datetime(_) | Values::Other(_) => {

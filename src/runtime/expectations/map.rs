@@ -126,6 +126,7 @@ fn cmp_str(v: &str, b: &str, strict: bool, lower: bool) -> bool {
 }
 
 /// `expect_column_values_to_be_between`.
+#[allow(clippy::many_single_char_names)]
 pub fn between(col: &Column, k: &Map<String, Value>, r: ExpectationResult) -> ExpectationResult {
     let (min, max) = (bound(k, "min_value"), bound(k, "max_value"));
     let (smin, smax) = (flag(k, "strict_min"), flag(k, "strict_max"));
@@ -205,44 +206,41 @@ pub fn in_set(
 
 /// `expect_column_values_to_be_unique`: every occurrence of a repeated value is unexpected.
 pub fn unique(col: &Column, k: &Map<String, Value>, r: ExpectationResult) -> ExpectationResult {
-    let u = match &col.values {
-        Values::Str(s) => {
-            let mut n = vec![0u32; s.dict.len()];
-            for &c in s.codes.iter().filter(|&&c| c != NULL_CODE) {
-                n[c as usize] = n[c as usize].saturating_add(1);
-            }
-            // `scan` visits each dictionary entry once, in order.
-            let mut next = 0;
-            scan(col, |_| {
-                let ok = n.get(next).is_none_or(|&c| c <= 1);
-                next += 1;
-                Ok(ok)
-            })
+    let u = if let Values::Str(s) = &col.values {
+        let mut n = vec![0u32; s.dict.len()];
+        for &c in s.codes.iter().filter(|&&c| c != NULL_CODE) {
+            n[c as usize] = n[c as usize].saturating_add(1);
         }
-        _ => {
-            let key = |cell: Cell<'_>| -> Option<u64> {
-                match cell {
-                    Cell::Int(i) => Some((i as f64).to_bits()),
-                    Cell::Float(f) => Some(if f == 0.0 {
-                        0.0f64.to_bits()
-                    } else {
-                        f.to_bits()
-                    }),
-                    Cell::Bool(b) => Some(f64::from(u8::from(b)).to_bits()),
-                    Cell::Datetime(t) => Some(t as u64),
-                    _ => None,
-                }
-            };
-            let mut n: FxMap<u64, u32> = FxMap::default();
-            for i in 0..col.len() {
-                if let Some(x) = key(col.cell(i)) {
-                    *n.entry(x).or_default() += 1;
-                }
+        // `scan` visits each dictionary entry once, in order.
+        let mut next = 0;
+        scan(col, |_| {
+            let ok = n.get(next).is_none_or(|&c| c <= 1);
+            next += 1;
+            Ok(ok)
+        })
+    } else {
+        let key = |cell: Cell<'_>| -> Option<u64> {
+            match cell {
+                Cell::Int(i) => Some((i as f64).to_bits()),
+                Cell::Float(f) => Some(if f == 0.0 {
+                    0.0f64.to_bits()
+                } else {
+                    f.to_bits()
+                }),
+                Cell::Bool(b) => Some(f64::from(u8::from(b)).to_bits()),
+                Cell::Datetime(t) => Some(t as u64),
+                _ => None,
             }
-            scan(col, |cell| {
-                Ok(key(cell).is_none_or(|x| n.get(&x).copied().unwrap_or(0) <= 1))
-            })
+        };
+        let mut n: FxMap<u64, u32> = FxMap::default();
+        for i in 0..col.len() {
+            if let Some(x) = key(col.cell(i)) {
+                *n.entry(x).or_default() += 1;
+            }
         }
+        scan(col, |cell| {
+            Ok(key(cell).is_none_or(|x| n.get(&x).copied().unwrap_or(0) <= 1))
+        })
     };
     finish(col, k, r, u)
 }

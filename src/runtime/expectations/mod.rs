@@ -119,6 +119,7 @@ impl ExpectationResult {
     }
 
     /// Sets the verdict.
+    #[must_use]
     pub fn verdict(mut self, success: bool) -> Self {
         self.success = Some(success);
         self.status = if success { "passed" } else { "failed" };
@@ -126,6 +127,7 @@ impl ExpectationResult {
     }
 
     /// A failure by exception.
+    #[must_use]
     pub fn exception(mut self, message: impl Into<String>) -> Self {
         self.exception_message = Some(message.into());
         self.verdict(false)

@@ -7,6 +7,7 @@ use crate::runtime::data::Cell;
 
 /// Python's `repr(float)`: the shortest round-trip digits, in scientific notation when the
 /// decimal exponent is below -4 or at least 16 (`1e-05`, `1e+16`, `5.0`).
+#[allow(clippy::many_single_char_names)]
 pub fn float_repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
@@ -29,7 +30,7 @@ pub fn float_repr(x: f64) -> String {
     let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
     let sign = if neg { "-" } else { "" };
     if (-4..16).contains(&exp) {
-        let n = digits.len() as i32;
+        let n = i32::try_from(digits.len()).unwrap_or(i32::MAX);
         let body = if exp < 0 {
             format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
         } else if exp + 1 >= n {

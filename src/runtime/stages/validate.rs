@@ -365,7 +365,7 @@ fn f(x: Option<f64>) -> String {
     )
 }
 
-/// The JUnit cases: one per check (drift as one per tested column plus the dataset
+/// The `JUnit` cases: one per check (drift as one per tested column plus the dataset
 /// verdict), one per expectation.
 fn junit_cases(r: &ValidateReport) -> Vec<Case> {
     let mut cases = Vec::new();
