@@ -95,8 +95,11 @@ fn report_dir(project: &Project, model: &Model) -> String {
     format!("{}/{}", project.report_dir, model.name)
 }
 
-/// The slim image runs stages that need no Python: it carries only the binary.
-fn image_for(model: &Model, stage: &str) -> String {
+/// The slim image runs stages that need no Python: it carries only the binary. It is used
+/// only when the images bring the binary (`install = "image"`): the other install modes need
+/// Python or curl in every job.
+fn image_for(project: &Project, model: &Model, stage: &str) -> String {
+    let images_bring_binary = matches!(project.runtime.install, None | Some(InstallMode::Image));
     let needs_python = stage == "train"
         || (stage == "validate"
             && model
@@ -104,7 +107,7 @@ fn image_for(model: &Model, stage: &str) -> String {
                 .checks
                 .as_ref()
                 .is_some_and(|c| !c.is_empty()));
-    if needs_python || !model.image.starts_with(DEFAULT_IMAGE_BASE) {
+    if needs_python || !images_bring_binary || !model.image.starts_with(DEFAULT_IMAGE_BASE) {
         model.image.clone()
     } else {
         format!("{DEFAULT_IMAGE_BASE}/slim:{}", crate::VERSION)
@@ -194,7 +197,7 @@ fn stage_job(project: &Project, model: &Model, index: usize) -> Job {
     let register = stage == "register";
     Job {
         stage: Some(stage.to_owned()),
-        image: Some(image_for(model, stage)),
+        image: Some(image_for(project, model, stage)),
         tags: model.tags[index].clone(),
         needs: Some(needs),
         rules,
@@ -240,10 +243,9 @@ fn install_script(project: &Project) -> Vec<String> {
                     "curl --fail --silent --show-error --location --retry 2 --output \"$CI_PROJECT_DIR/.mlops/bin/mlops\" {}",
                     quote(&url)
                 ),
-                format!(
-                    "echo {} | sha256sum --check --strict -",
-                    quote(&format!("{sha}  {}", ".mlops/bin/mlops"))
-                ),
+                // Absolute path: an earlier line may have changed directory. `sha` is schema-checked
+                // hex, so it needs no quoting inside the double quotes.
+                format!("echo \"{sha}  $CI_PROJECT_DIR/.mlops/bin/mlops\" | sha256sum --check --strict -"),
                 "chmod +x \"$CI_PROJECT_DIR/.mlops/bin/mlops\"".to_owned(),
                 "export PATH=\"$CI_PROJECT_DIR/.mlops/bin:$PATH\"".to_owned(),
             ]
