@@ -5,6 +5,16 @@ use serde_json::Value;
 
 use super::model::Config;
 
+/// The committed schema. A test keeps it equal to [`schema_value`], so validation can use it
+/// without generating the schema on every run.
+pub const COMMITTED: &str = include_str!("../../schema/mlops.schema.json");
+
+/// The schema used to validate configs: the committed file, parsed once per process.
+pub fn validation_schema() -> &'static Value {
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| serde_json::from_str(COMMITTED).unwrap_or_else(|_| schema_value()))
+}
+
 /// The schema as pretty JSON with a trailing newline: the bytes of `schema/mlops.schema.json`.
 pub fn schema_json() -> String {
     let mut text = serde_json::to_string_pretty(&schema_value()).expect("a schema serializes");

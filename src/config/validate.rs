@@ -7,15 +7,15 @@ use serde_json::Value;
 use super::diagnostic::Problem;
 use super::load::Document;
 use super::model::Config;
-use super::schema::{known_keys, resolve, schema_value, subschema_at};
+use super::schema::{known_keys, resolve, subschema_at, validation_schema};
 use super::suggest::did_you_mean;
 
 /// Checks the document against the schema and deserializes it.
 pub fn typed(doc: &Document) -> Result<Config, Vec<Problem>> {
-    let schema = schema_value();
+    let schema = validation_schema();
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
-        .build(&schema)
+        .build(schema)
         .expect("the generated schema compiles");
     let mut problems = check_model_names(doc);
     for error in validator.iter_errors(&doc.json) {
@@ -24,7 +24,7 @@ pub fn typed(doc: &Document) -> Result<Config, Vec<Problem>> {
         if error.schema_path().as_str().contains("/propertyNames") {
             continue;
         }
-        problems.extend(describe(doc, &schema, &pointer, error.kind(), &error));
+        problems.extend(describe(doc, schema, &pointer, error.kind(), &error));
     }
     if !problems.is_empty() {
         return Err(problems);
