@@ -68,7 +68,7 @@ pub fn render(suite: &str, cases: &[Case]) -> String {
     let failures = count(|o| matches!(o, Outcome::Failure(_)));
     let errors = count(|o| matches!(o, Outcome::Error(_)));
     let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
-    let total: f64 = cases.iter().filter_map(|c| c.time).sum();
+    let total: f64 = cases.iter().filter_map(|c| c.time).filter(|t| *t > 0.0).sum();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
@@ -82,9 +82,10 @@ pub fn render(suite: &str, cases: &[Case]) -> String {
         cases.len()
     );
     for c in cases {
+        // A measured span can round to `-0.000`; JUnit readers expect `>= 0`.
         let time = c
             .time
-            .map(|t| format!(" time=\"{t:.3}\""))
+            .map(|t| format!(" time=\"{:.3}\"", t.max(0.0).abs()))
             .unwrap_or_default();
         let _ = write!(
             x,

@@ -215,6 +215,12 @@ pub fn run(args: &ValidateArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
+    // With DVC on, the data is not in the checkout: pull it as train does.
+    if let Some(model) = &ctx.model {
+        if let Err(e) = crate::runtime::dvc::pull_for_validate(model) {
+            return e;
+        }
+    }
     match execute(&s) {
         Ok(r) => finish(&r, &ctx.report_dir),
         Err(e) => e,
