@@ -8,7 +8,8 @@ use clap::Args;
 use super::report;
 use crate::compile::child::{self, ParentOptions};
 use crate::compile::{
-    CompileOptions, Compiled, InternalError, LowerOptions, compile, finish, unified_diff,
+    CompileOptions, Compiled, InternalError, LowerOptions, check_gitlab_schema, finish_unchecked,
+    generate, unified_diff,
 };
 use crate::config::{Project, Source, load_project};
 use crate::exit::Exit;
@@ -157,15 +158,15 @@ fn build(
                 changed_only: args.changed_only,
             },
         );
-        return finish(&mut p, &config, "mlops compile --child-pipeline");
+        return finish_unchecked(&mut p, &config, "mlops compile --child-pipeline");
     }
     if !args.changed_only {
-        return compile(project, &CompileOptions { lower });
+        return generate(project, &CompileOptions { lower });
     }
     match changed_files() {
         Err(why) => {
             eprintln!("--changed-only: {why}; keeping all models");
-            compile(project, &CompileOptions { lower })
+            generate(project, &CompileOptions { lower })
         }
         Ok((base, files)) => {
             let keep = child::changed_models(project, &files, &config);
@@ -179,7 +180,7 @@ fn build(
                 );
                 child::filtered_pipeline(project, &lower, &keep)
             };
-            finish(&mut p, &config, "mlops compile --changed-only")
+            finish_unchecked(&mut p, &config, "mlops compile --changed-only")
         }
     }
 }
@@ -208,7 +209,19 @@ pub fn run(args: &CompileArgs) -> Exit {
         }
     };
     let out = display(&args.output);
+    // GitLab's schema is checked before anything is printed or written. Only `--check` of an
+    // unchanged file skips it: this version checked that exact text when it wrote it.
+    let schema_checked = || match check_gitlab_schema(&compiled.pipeline) {
+        Ok(()) => true,
+        Err(e) => {
+            eprint!("{}", report::render(&e));
+            false
+        }
+    };
     if args.stdout {
+        if !schema_checked() {
+            return Exit::Error;
+        }
         print!("{}", compiled.text);
         return Exit::Success;
     }
@@ -228,6 +241,9 @@ pub fn run(args: &CompileArgs) -> Exit {
             eprintln!("`{out}` is up to date with `{}`", source.name);
             return Exit::Success;
         }
+        if !schema_checked() {
+            return Exit::Error;
+        }
         print!(
             "{}",
             unified_diff(&out, on_disk.as_deref().unwrap_or(""), &compiled.text)
@@ -246,6 +262,9 @@ pub fn run(args: &CompileArgs) -> Exit {
     if same {
         eprintln!("`{out}` is up to date");
         return Exit::Success;
+    }
+    if !schema_checked() {
+        return Exit::Error;
     }
     if let Err(e) = write_atomic(&args.output, &compiled.text) {
         report::error(&format!("cannot write `{out}`: {e}"), None);

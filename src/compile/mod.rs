@@ -47,12 +47,32 @@ pub struct CompileOptions {
 
 /// Lowers, fingerprints, checks and emits.
 pub fn compile(project: &Project, opts: &CompileOptions) -> Result<Compiled, InternalError> {
+    let compiled = generate(project, opts)?;
+    check_gitlab_schema(&compiled.pipeline)?;
+    Ok(compiled)
+}
+
+/// [`compile`] without the GitLab-schema pass, for callers that only compare the result with
+/// a file this same version already wrote (and so checked): `--check` of an unchanged file,
+/// and the runtime's fingerprint. The semantic rules still run.
+pub fn generate(project: &Project, opts: &CompileOptions) -> Result<Compiled, InternalError> {
     let mut pipeline = lower::lower(project, &opts.lower);
-    finish(&mut pipeline, &opts.lower.config_path, "mlops compile")
+    finish_unchecked(&mut pipeline, &opts.lower.config_path, "mlops compile")
 }
 
 /// Fills the fingerprint, checks and emits a lowered pipeline.
 pub fn finish(
+    pipeline: &mut ir::Pipeline,
+    config_path: &str,
+    command: &str,
+) -> Result<Compiled, InternalError> {
+    let compiled = finish_unchecked(pipeline, config_path, command)?;
+    check_gitlab_schema(&compiled.pipeline)?;
+    Ok(compiled)
+}
+
+/// [`finish`] without the GitLab-schema pass (see [`generate`]).
+pub fn finish_unchecked(
     pipeline: &mut ir::Pipeline,
     config_path: &str,
     command: &str,
@@ -65,7 +85,7 @@ pub fn finish(
     if let Some(v) = pipeline.variables.get_mut(lower::FINGERPRINT_VAR) {
         v.clone_from(&fp);
     }
-    validate(pipeline)?;
+    findings(pipeline, false)?;
     let body = emit::body(pipeline).map_err(internal)?;
     let text = format!("{}\n{body}", emit::banner(config_path, command));
     Ok(Compiled {
@@ -77,10 +97,35 @@ pub fn finish(
 
 /// The generated pipeline against the GitLab schema and the semantic rules.
 pub fn validate(pipeline: &ir::Pipeline) -> Result<(), InternalError> {
+    findings(pipeline, true)
+}
+
+/// The generated pipeline against the vendored GitLab CI schema.
+pub fn check_gitlab_schema(pipeline: &ir::Pipeline) -> Result<(), InternalError> {
     let json = serde_json::to_value(pipeline).map_err(|e| InternalError {
         findings: vec![e.to_string()],
     })?;
-    let mut findings: Vec<String> = check::check_schema(&json)
+    let findings: Vec<String> = check::check_schema(&json)
+        .into_iter()
+        .map(|f| format!("{}: {}", f.pointer, f.message))
+        .collect();
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(InternalError { findings })
+    }
+}
+
+fn findings(pipeline: &ir::Pipeline, schema: bool) -> Result<(), InternalError> {
+    let json = serde_json::to_value(pipeline).map_err(|e| InternalError {
+        findings: vec![e.to_string()],
+    })?;
+    let schema_findings = if schema {
+        check::check_schema(&json)
+    } else {
+        Vec::new()
+    };
+    let mut findings: Vec<String> = schema_findings
         .into_iter()
         .chain(check::check_semantics(&json))
         .filter(|f| f.severity == check::Severity::Error)

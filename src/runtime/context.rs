@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::cli::compile::{display, read_source};
 use crate::cli::report;
-use crate::compile::{CompileOptions, LowerOptions, compile};
+use crate::compile::{CompileOptions, LowerOptions, generate};
 use crate::config::suggest::did_you_mean;
 use crate::config::{Model, Project, load_project};
 use crate::exit::Exit;
@@ -168,7 +168,7 @@ fn check_fingerprint(project: &Project, config: &Path) -> Result<(), Exit> {
             config_path: display(config),
         },
     };
-    let compiled = compile(project, &opts).map_err(|e| {
+    let compiled = generate(project, &opts).map_err(|e| {
         eprint!("{}", report::render(&e));
         Exit::Error
     })?;
