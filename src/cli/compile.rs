@@ -39,7 +39,7 @@ pub struct CompileArgs {
     /// Keep only the models whose files changed since `CI_MERGE_REQUEST_DIFF_BASE_SHA` or
     /// `CI_COMMIT_BEFORE_SHA` (all models when unknown). With `--child-pipeline`, the
     /// generate job does this.
-    #[arg(long)]
+    #[arg(long, env = "MLOPS_CHANGED_ONLY")]
     pub changed_only: bool,
 }
 
