@@ -445,7 +445,12 @@ fn interpolate_component(text: &str, inputs: &[(&str, &str)]) -> (Value, String)
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| (*v).to_owned())
-            .or_else(|| input["default"].as_str().map(str::to_owned))
+            .or_else(|| match &input["default"] {
+                Value::String(s) => Some(s.clone()),
+                Value::Null => None,
+                // Booleans and numbers interpolate as their YAML text.
+                other => Some(other.to_string()),
+            })
             .unwrap_or_else(|| panic!("input {name} has no default"));
         out = out.replace(&format!("$[[ inputs.{name} ]]"), &value);
     }
