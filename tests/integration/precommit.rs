@@ -71,6 +71,12 @@ fn try_repo(pc: &Path, dir: &Path, hook: &str, extra_env: &[(&str, &str)]) -> (i
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
+    if !hook.ends_with("-system") {
+        // A `language: rust` hook builds the crate. Without `--ref`, try-repo snapshots the
+        // working tree's tracked changes but not new untracked files, which breaks the build
+        // of a tree with work in progress; the committed HEAD always builds.
+        cmd.args(["--ref", "HEAD"]);
+    }
     let out = cmd.output().expect("pre-commit runs");
     let text = format!(
         "{}{}",
