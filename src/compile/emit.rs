@@ -57,6 +57,19 @@ pub fn body(pipeline: &Pipeline) -> Result<String, EmitError> {
         + "\n")
 }
 
+/// One entry of the top-level `variables:` block, as it appears in [`body`]: the line with
+/// its indentation and newline.
+pub fn variable_line(name: &str, value: &str) -> Result<String, EmitError> {
+    let mut one = indexmap::IndexMap::new();
+    one.insert(name, value);
+    let mut outer = indexmap::IndexMap::new();
+    outer.insert("variables", one);
+    let text = to_yaml(&outer)?;
+    Ok(text
+        .split_once('\n')
+        .map_or_else(String::new, |(_, rest)| rest.to_owned()))
+}
+
 /// The banner that opens every generated file.
 pub fn banner(config_path: &str, command: &str) -> String {
     crate::templates::render(
@@ -64,4 +77,23 @@ pub fn banner(config_path: &str, command: &str) -> String {
         minijinja::context! { version => crate::VERSION, config => config_path, command => command },
     )
     .expect("the banner template renders")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_line_matches_the_block_in_body() {
+        let mut p = Pipeline::default();
+        p.stages.push("a".into());
+        p.variables.insert("X".into(), String::new());
+        p.variables.insert("Y".into(), "on".into());
+        let text = body(&p).expect("emits");
+        let line = variable_line("X", "").expect("emits");
+        assert_eq!(line, "  X: \"\"\n");
+        assert_eq!(text.matches(&line).count(), 1, "{text}");
+        // `Y` is a YAML 1.1 boolean too, so even the key is quoted.
+        assert_eq!(variable_line("Y", "on").expect("emits"), "  \"Y\": \"on\"\n");
+    }
 }

@@ -86,7 +86,16 @@ pub fn finish_unchecked(
         v.clone_from(&fp);
     }
     findings(pipeline, false)?;
-    let body = emit::body(pipeline).map_err(internal)?;
+    // Emitting 500 models takes milliseconds: swap the one line that changed instead of
+    // serializing twice. Both lines come from the serializer; if the blank line is not found
+    // exactly once, emit again.
+    let old = emit::variable_line(lower::FINGERPRINT_VAR, "").map_err(internal)?;
+    let new = emit::variable_line(lower::FINGERPRINT_VAR, &fp).map_err(internal)?;
+    let body = if fp.is_empty() || blank.matches(&old).count() != 1 {
+        emit::body(pipeline).map_err(internal)?
+    } else {
+        blank.replacen(&old, &new, 1)
+    };
     let text = format!("{}\n{body}", emit::banner(config_path, command));
     Ok(Compiled {
         pipeline: pipeline.clone(),
