@@ -16,3 +16,4 @@ pub mod mlflow;
 pub mod process;
 pub mod gate;
 pub mod dvc;
+pub mod drift;

@@ -5,17 +5,19 @@
 mod harness;
 
 mod compile;
+mod roundtrip;
 mod images;
 mod install;
 mod wheel;
 mod validate;
-mod fault_proxy;
-mod gitlab_fake;
-mod runtime;
-mod dvc;
 mod child;
 mod graph;
 mod init;
 mod lint;
 mod precommit;
+mod fault_proxy;
+mod gitlab_fake;
+mod runtime;
+mod drift;
 mod e2e;
+mod dvc;
