@@ -2,7 +2,7 @@
 //! temporary git repository, checks `mlops compile --check`, runs the whole `.gitlab-ci.yml`
 //! with gitlab-ci-local (shell executor, one build directory per job) against the suite's
 //! MLflow server and moto S3 endpoint, and then asserts what landed on the servers (MLflow
-//! REST, S3 REST) and in the jobs' artifacts. See `docs/readme/e2e.md`.
+//! REST, S3 REST) and in the jobs' artifacts. See "The end-to-end suite" in the README.
 //!
 //! The scenarios share two CPU cores with heavy Python jobs, so they run one at a time
 //! ([`SERIAL`]). Every scenario uses its own MLflow experiment (`MLOPS_EXPERIMENT`) and its own
