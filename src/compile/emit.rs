@@ -94,6 +94,9 @@ mod tests {
         assert_eq!(line, "  X: \"\"\n");
         assert_eq!(text.matches(&line).count(), 1, "{text}");
         // `Y` is a YAML 1.1 boolean too, so even the key is quoted.
-        assert_eq!(variable_line("Y", "on").expect("emits"), "  \"Y\": \"on\"\n");
+        assert_eq!(
+            variable_line("Y", "on").expect("emits"),
+            "  \"Y\": \"on\"\n"
+        );
     }
 }

@@ -245,7 +245,9 @@ fn install_script(project: &Project) -> Vec<String> {
                 ),
                 // Absolute path: an earlier line may have changed directory. `sha` is schema-checked
                 // hex, so it needs no quoting inside the double quotes.
-                format!("echo \"{sha}  $CI_PROJECT_DIR/.mlops/bin/mlops\" | sha256sum --check --strict -"),
+                format!(
+                    "echo \"{sha}  $CI_PROJECT_DIR/.mlops/bin/mlops\" | sha256sum --check --strict -"
+                ),
                 "chmod +x \"$CI_PROJECT_DIR/.mlops/bin/mlops\"".to_owned(),
                 "export PATH=\"$CI_PROJECT_DIR/.mlops/bin:$PATH\"".to_owned(),
             ]

@@ -14,10 +14,26 @@ pub fn markdown() -> String {
     let mut out = String::new();
     section(&mut out, &root, &root, "Top level", "");
     let sections = [
-        ("`[model.<name>]` and `[defaults]`", "ModelSettings", "model.<name>."),
-        ("`[model.<name>.validation]`", "Validation", "model.<name>.validation."),
-        ("`[model.<name>.compare]`", "Compare", "model.<name>.compare."),
-        ("`[model.<name>.tags]` (per-stage form)", "StageTags", "model.<name>.tags."),
+        (
+            "`[model.<name>]` and `[defaults]`",
+            "ModelSettings",
+            "model.<name>.",
+        ),
+        (
+            "`[model.<name>.validation]`",
+            "Validation",
+            "model.<name>.validation.",
+        ),
+        (
+            "`[model.<name>.compare]`",
+            "Compare",
+            "model.<name>.compare.",
+        ),
+        (
+            "`[model.<name>.tags]` (per-stage form)",
+            "StageTags",
+            "model.<name>.tags.",
+        ),
         ("`[mlflow]`", "MlflowSettings", "mlflow."),
         ("`[runtime]`", "Runtime", "runtime."),
         ("`[pipeline]`", "PipelineSettings", "pipeline."),
@@ -48,7 +64,11 @@ fn section(out: &mut String, root: &Value, node: &Value, title: &str, prefix: &s
                 .unwrap_or_default()
                 .replace('\n', " ")
                 .replace('|', "\\|");
-            let req = if required.contains(&key.as_str()) { " (required)" } else { "" };
+            let req = if required.contains(&key.as_str()) {
+                " (required)"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "| `{prefix}{key}`{req} | {} | {description} |",
@@ -84,7 +104,11 @@ fn type_of(root: &Value, node: &Value) -> String {
                 .map_or_else(|| "value".to_owned(), |i| type_of(root, i));
             format!("array of {inner}")
         }
-        Some("object") if node.get("additionalProperties").is_some_and(Value::is_object) => {
+        Some("object")
+            if node
+                .get("additionalProperties")
+                .is_some_and(Value::is_object) =>
+        {
             let inner = node
                 .get("additionalProperties")
                 .and_then(|i| resolve(root, i))

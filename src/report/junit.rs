@@ -68,7 +68,11 @@ pub fn render(suite: &str, cases: &[Case]) -> String {
     let failures = count(|o| matches!(o, Outcome::Failure(_)));
     let errors = count(|o| matches!(o, Outcome::Error(_)));
     let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
-    let total: f64 = cases.iter().filter_map(|c| c.time).filter(|t| *t > 0.0).sum();
+    let total: f64 = cases
+        .iter()
+        .filter_map(|c| c.time)
+        .filter(|t| *t > 0.0)
+        .sum();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,

@@ -6,14 +6,14 @@
 //! 2 bad input or config, 75 infrastructure still failing after retries (or a child's own
 //! exit code for a crashed training script).
 
-pub mod context;
-pub mod log;
-pub mod stages;
 pub mod checks;
+pub mod context;
 pub mod data;
+pub mod drift;
+pub mod dvc;
 pub mod expectations;
+pub mod gate;
+pub mod log;
 pub mod mlflow;
 pub mod process;
-pub mod gate;
-pub mod dvc;
-pub mod drift;
+pub mod stages;

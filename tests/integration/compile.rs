@@ -444,7 +444,8 @@ fn no_job_uses_dotenv_variables_in_rules() {
     }
 }
 
-const REF_BEGIN: &str = "<!-- begin: mlops.toml reference (generated; MLOPS_UPDATE_README=1 cargo test readme) -->\n";
+const REF_BEGIN: &str =
+    "<!-- begin: mlops.toml reference (generated; MLOPS_UPDATE_README=1 cargo test readme) -->\n";
 const REF_END: &str = "<!-- end: mlops.toml reference -->";
 
 #[test]

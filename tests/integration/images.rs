@@ -209,7 +209,8 @@ fn the_dockerfiles_follow_the_image_rules() {
         assert!(
             build
                 .iter()
-                .any(|i| i.keyword == "RUN" && i.args.contains("cargo build --profile dist --locked")),
+                .any(|i| i.keyword == "RUN"
+                    && i.args.contains("cargo build --profile dist --locked")),
             "{name}"
         );
         build_stages.push(build.clone());

@@ -4,20 +4,20 @@
 
 mod harness;
 
-mod compile;
-mod roundtrip;
-mod images;
-mod install;
-mod wheel;
-mod validate;
 mod child;
-mod graph;
-mod init;
-mod lint;
-mod precommit;
+mod compile;
+mod drift;
+mod dvc;
+mod e2e;
 mod fault_proxy;
 mod gitlab_fake;
+mod graph;
+mod images;
+mod init;
+mod install;
+mod lint;
+mod precommit;
+mod roundtrip;
 mod runtime;
-mod drift;
-mod e2e;
-mod dvc;
+mod validate;
+mod wheel;

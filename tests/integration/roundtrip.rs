@@ -12,10 +12,62 @@ use mlops::config::{Source, load_project};
 /// Pieces that break naive YAML or shell emitters, plus YAML 1.1 scalars that would silently
 /// change type (`on` → true, `0755` → 493, `3.10` → 3.1).
 const NASTY: &[&str] = &[
-    ": ", "#", " #x", "'", "\"", "\\", "\n", "\r\n", "\t", "$", "$CI_JOB_ID", "${X}", "on", "On",
-    "yes", "no", "off", "y", "n", "~", "null", "true", "False", "0755", "0o17", "0x1F", "1e3",
-    "3.10", ".inf", "-.nan", "1:20", "-", "- ", "? ", "[", "]", "{", "}", ",", "&a", "*a", "!tag",
-    "%", "@", "`", " ", "é", "日本語", "🙂", "\u{85}", "\u{2028}", "a b", "--flag=x y", "*", "|", ">",
+    ": ",
+    "#",
+    " #x",
+    "'",
+    "\"",
+    "\\",
+    "\n",
+    "\r\n",
+    "\t",
+    "$",
+    "$CI_JOB_ID",
+    "${X}",
+    "on",
+    "On",
+    "yes",
+    "no",
+    "off",
+    "y",
+    "n",
+    "~",
+    "null",
+    "true",
+    "False",
+    "0755",
+    "0o17",
+    "0x1F",
+    "1e3",
+    "3.10",
+    ".inf",
+    "-.nan",
+    "1:20",
+    "-",
+    "- ",
+    "? ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "&a",
+    "*a",
+    "!tag",
+    "%",
+    "@",
+    "`",
+    " ",
+    "é",
+    "日本語",
+    "🙂",
+    "\u{85}",
+    "\u{2028}",
+    "a b",
+    "--flag=x y",
+    "*",
+    "|",
+    ">",
 ];
 
 fn nasty() -> impl Strategy<Value = String> {
@@ -115,18 +167,40 @@ proptest! {
 fn yaml_11_scalars_are_quoted() {
     let config = config_with(
         "on".to_owned(),
-        vec!["yes".into(), "no".into(), "off".into(), "y".into(), "n".into(), "~".into(), "0755".into(), "1e3".into(), "3.10".into()],
+        vec![
+            "yes".into(),
+            "no".into(),
+            "off".into(),
+            "y".into(),
+            "n".into(),
+            "~".into(),
+            "0755".into(),
+            "1e3".into(),
+            "3.10".into(),
+        ],
         vec!["on".into()],
         vec![],
         "no".into(),
         "registry.example.com/ml".into(),
         "accuracy".into(),
     );
-    let project = load_project(&Source::new("mlops.toml", toml::to_string(&config).expect("toml"))).expect("valid");
+    let project = load_project(&Source::new(
+        "mlops.toml",
+        toml::to_string(&config).expect("toml"),
+    ))
+    .expect("valid");
     let compiled = compile(&project, &CompileOptions::default()).expect("compiles");
     let doc = mlops::yaml::parse(&compiled.text).expect("yaml");
     let json = doc.to_json();
     let tags = &json["on:train"]["tags"];
-    assert_eq!(tags, &serde_json::json!(["yes", "no", "off", "y", "n", "~", "0755", "1e3", "3.10"]), "{}", compiled.text);
-    assert_eq!(json["variables"]["MLOPS_VERSION"], serde_json::json!(mlops::VERSION));
+    assert_eq!(
+        tags,
+        &serde_json::json!(["yes", "no", "off", "y", "n", "~", "0755", "1e3", "3.10"]),
+        "{}",
+        compiled.text
+    );
+    assert_eq!(
+        json["variables"]["MLOPS_VERSION"],
+        serde_json::json!(mlops::VERSION)
+    );
 }
