@@ -19,5 +19,5 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Where editors fetch the schema named on the `#:schema` line.
 pub const SCHEMA_URL: &str =
     "https://gitlab.com/mlops-rs/mlops/-/raw/main/schema/mlops.schema.json";
-/// The name of the wheel on PyPI that ships the binary.
+/// The name of the wheel on `PyPI` that ships the binary.
 pub const PYPI_NAME: &str = "mlops-gitlab-ci";

@@ -42,8 +42,7 @@ pub fn print_config_error(err: &ConfigError) {
         out.push_str(&render(&WithSource::new(p, &err.file)));
         out.push('\n');
     }
-    out.push_str(&format!("error: {err}\n"));
-    eprint!("{out}");
+    eprint!("{out}error: {err}\n");
 }
 
 /// Prints a one-line error with an optional hint.

@@ -284,7 +284,7 @@ fn find_cycle(graph: &HashMap<&str, Vec<String>>) -> Option<Vec<String>> {
                         return Some(cycle);
                     }
                     Some(Mark::New) => {
-                        let child = graph.get_key_value(child).map(|(k, _)| *k).unwrap_or(child);
+                        let child = graph.get_key_value(child).map_or(child, |(k, _)| *k);
                         marks.insert(child, Mark::Active);
                         stack.push((child, 0));
                     }

@@ -27,7 +27,6 @@ pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, EmitError> {
 /// The body of the file (everything after the banner): top-level sections separated by a
 /// blank line so that each job reads as a block.
 pub fn body(pipeline: &Pipeline) -> Result<String, EmitError> {
-    let mut sections: Vec<String> = Vec::new();
     #[derive(Serialize)]
     struct Head<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +37,7 @@ pub fn body(pipeline: &Pipeline) -> Result<String, EmitError> {
         #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
         variables: &'a indexmap::IndexMap<String, String>,
     }
+    let mut sections: Vec<String> = Vec::new();
     sections.push(to_yaml(&Head {
         workflow: pipeline.workflow.as_ref(),
         default: pipeline.default.as_ref(),

@@ -259,6 +259,6 @@ fn install_script(project: &Project) -> Vec<String> {
 pub fn quote(word: &str) -> String {
     shlex::try_quote(word).map_or_else(
         |_| format!("'{}'", word.replace('\'', "'\\''")),
-        |q| q.into_owned(),
+        std::borrow::Cow::into_owned,
     )
 }

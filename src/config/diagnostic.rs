@@ -79,19 +79,6 @@ impl ConfigError {
             problems,
         }
     }
-
-    /// One plain line per problem, `file:line:col: message`, for logs and tests.
-    pub fn plain(&self) -> String {
-        let mut out = String::new();
-        for p in &self.problems {
-            let (l, c) = p.line_col;
-            out.push_str(&format!("{}:{l}:{c}: {}\n", self.file.name, p.message));
-            if let Some(h) = &p.help {
-                out.push_str(&format!("  help: {h}\n"));
-            }
-        }
-        out
-    }
 }
 
 impl Diagnostic for ConfigError {

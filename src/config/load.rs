@@ -95,9 +95,10 @@ fn value_to_json(
 ) -> Value {
     match value.get_ref() {
         DeValue::String(s) => Value::String(s.to_string()),
-        DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-            Ok(n) => Value::Number(n.into()),
-            Err(_) => {
+        DeValue::Integer(i) => {
+            if let Ok(n) = i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                Value::Number(n.into())
+            } else {
                 problems.push(Problem::new(
                     source,
                     value.span(),
@@ -106,7 +107,7 @@ fn value_to_json(
                 ));
                 Value::Null
             }
-        },
+        }
         DeValue::Float(f) => {
             let text = f.as_str().replace('_', "");
             let parsed = match text.as_str() {

@@ -210,8 +210,9 @@ fn describe(
             ]
         }
         ValidationErrorKind::Type { .. } | ValidationErrorKind::AnyOf { .. } => {
-            let expected = node
-                .map(|n| match n.get("anyOf").and_then(Value::as_array) {
+            let expected = node.map_or_else(
+                || "another type".to_owned(),
+                |n| match n.get("anyOf").and_then(Value::as_array) {
                     Some(branches) => {
                         let parts: Vec<String> = branches
                             .iter()
@@ -221,8 +222,8 @@ fn describe(
                         parts.join(" or ")
                     }
                     None => describe_shape(n),
-                })
-                .unwrap_or_else(|| "another type".to_owned());
+                },
+            );
             vec![Problem::new(
                 src,
                 doc.spans.value_span(pointer),

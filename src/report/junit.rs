@@ -1,4 +1,4 @@
-//! JUnit XML, as GitLab's `artifacts:reports:junit` parser reads it: one `<testsuite>` per
+//! `JUnit` XML, as GitLab's `artifacts:reports:junit` parser reads it: one `<testsuite>` per
 //! stage, one `<testcase>` per check, with `<failure>`, `<error>` or `<skipped>`.
 
 use std::fmt::Write as _;

@@ -404,7 +404,12 @@ fn models_are_parallel_with_unique_jobs() {
             "validate starts at once"
         );
         let register = &compiled.pipeline.jobs[&format!("{prefix}:register")];
-        let needs: Vec<&str> = register.needs.iter().flatten().map(|n| n.job()).collect();
+        let needs: Vec<&str> = register
+            .needs
+            .iter()
+            .flatten()
+            .map(mlops::compile::ir::Need::job)
+            .collect();
         assert_eq!(
             needs,
             [format!("{prefix}:train"), format!("{prefix}:evaluate")]
