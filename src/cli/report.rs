@@ -42,7 +42,7 @@ pub fn print_config_error(err: &ConfigError) {
         out.push_str(&render(&WithSource::new(p, &err.file)));
         out.push('\n');
     }
-    eprint!("{out}error: {err}\n");
+    eprintln!("{out}error: {err}");
 }
 
 /// Prints a one-line error with an optional hint.
