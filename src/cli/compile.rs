@@ -43,6 +43,14 @@ pub struct CompileArgs {
     pub changed_only: bool,
 }
 
+/// Resolves a config, printing every problem; the `Exit` is the code to stop with.
+pub fn resolve_source(source: &Source) -> Result<Project, Exit> {
+    load_project(source).map_err(|e| {
+        report::print_config_error(&e);
+        Exit::Error
+    })
+}
+
 /// Reads a config file, or reports why it cannot.
 pub fn read_source(path: &Path) -> Result<Source, Exit> {
     match std::fs::read(path) {
@@ -191,12 +199,9 @@ pub fn run(args: &CompileArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
-    let project = match load_project(&source) {
+    let project = match resolve_source(&source) {
         Ok(p) => p,
-        Err(e) => {
-            report::print_config_error(&e);
-            return Exit::Error;
-        }
+        Err(e) => return e,
     };
     let lower = LowerOptions {
         config_path: display(&args.config),

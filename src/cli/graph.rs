@@ -8,11 +8,10 @@ use std::fmt::Write as _;
 
 use clap::{Args, ValueEnum};
 
-use super::compile::{display, read_source};
+use super::compile::{display, read_source, resolve_source};
 use super::report;
 use crate::compile::ir::Pipeline;
 use crate::compile::{CompileOptions, LowerOptions, compile};
-use crate::config::load_project;
 use crate::exit::Exit;
 
 /// The picture format.
@@ -41,12 +40,9 @@ pub fn run(args: &GraphArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
-    let project = match load_project(&source) {
+    let project = match resolve_source(&source) {
         Ok(p) => p,
-        Err(e) => {
-            report::print_config_error(&e);
-            return Exit::Error;
-        }
+        Err(e) => return e,
     };
     let opts = CompileOptions {
         lower: LowerOptions {

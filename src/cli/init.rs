@@ -11,9 +11,9 @@ use clap::Args;
 use super::compile::{display, write_atomic};
 use super::report;
 use crate::compile::{CompileOptions, LowerOptions, compile};
+use crate::config::Source;
 use crate::config::model::Framework;
 use crate::config::suggest::did_you_mean;
-use crate::config::{Source, load_project};
 use crate::exit::Exit;
 
 /// The repository that ships the hooks (`.pre-commit-hooks.yaml`).
@@ -202,10 +202,7 @@ fn scaffold(args: &InitArgs) -> Result<(), Exit> {
         Exit::Error
     })?;
     let source = Source::new("mlops.toml".to_owned(), text.clone());
-    let project = load_project(&source).map_err(|e| {
-        report::print_config_error(&e);
-        Exit::Error
-    })?;
+    let project = super::compile::resolve_source(&source)?;
     let compiled = compile(
         &project,
         &CompileOptions {
@@ -281,6 +278,7 @@ fn write(path: &Path, text: &str) -> Result<(), Exit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::load_project;
 
     #[test]
     fn scaffold_loads() {

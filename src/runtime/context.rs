@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::cli::compile::{display, read_source};
+use crate::cli::compile::{display, read_source, resolve_source};
 use crate::cli::report;
 use crate::compile::{CompileOptions, LowerOptions, generate};
 use crate::config::suggest::did_you_mean;
-use crate::config::{Model, Project, load_project};
+use crate::config::{Model, Project};
 use crate::exit::Exit;
 
 /// Options every `mlops run` stage takes.
@@ -107,10 +107,7 @@ impl Context {
             });
         };
         let source = read_source(&common.config)?;
-        let project = load_project(&source).map_err(|e| {
-            report::print_config_error(&e);
-            Exit::Error
-        })?;
+        let project = resolve_source(&source)?;
         check_fingerprint(&project, &common.config)?;
         let Some(model) = project.model(name).cloned() else {
             let names: Vec<&str> = project.models.iter().map(|m| m.name.as_str()).collect();
