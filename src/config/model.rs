@@ -92,7 +92,8 @@ pub struct ModelSettings {
     #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9_-]{0,254}$"))]
     pub alias: Option<String>,
 
-    /// The MLflow experiment name. Default: the model name.
+    /// The MLflow experiment name. Default: the model name; on GitLab `<model>-training`,
+    /// because GitLab refuses a registered model named like an existing experiment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 255))]
     pub experiment_name: Option<String>,

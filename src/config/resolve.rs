@@ -42,7 +42,7 @@ pub struct Model {
     /// The alias to set on registration.
     pub alias: String,
     /// The MLflow experiment.
-    pub experiment_name: String,
+    pub experiment_name: Option<String>,
     /// Drift checking against `reference_data_path`.
     pub enable_drift: bool,
     /// The drift reference.
@@ -441,7 +441,7 @@ fn resolve_model(
         min_threshold: m.min_threshold?,
         higher_is_better: m.higher_is_better.unwrap_or(true),
         alias: m.alias.clone().unwrap_or_else(|| "staging".to_owned()),
-        experiment_name: m.experiment_name.clone().unwrap_or_else(|| name.to_owned()),
+        experiment_name: m.experiment_name.clone(),
         enable_drift,
         reference_data_path: m.reference_data_path.clone(),
         image,

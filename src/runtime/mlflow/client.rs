@@ -2,6 +2,8 @@
 //! Typed calls live in [`super::tracking`] and [`super::registry`].
 
 use std::cell::RefCell;
+use std::fs::File;
+use std::path::Path;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -38,6 +40,17 @@ pub struct Client {
     conn: Connection,
     agent: ureq::Agent,
     rng: RefCell<Jitter>,
+}
+
+/// What one attempt of a retried call came to.
+enum Step<T> {
+    /// Finished, well or badly: no retry.
+    Done(Result<T, MlflowError>),
+    /// Failed in a way worth another attempt.
+    Again {
+        detail: String,
+        retry_after: Option<Duration>,
+    },
 }
 
 enum Attempt {
@@ -117,6 +130,45 @@ impl Client {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Value, MlflowError> {
+        self.retrying(endpoint, retry, || {
+            match self.attempt(method, endpoint, query, body) {
+                Attempt::Answer {
+                    status: 200, body, ..
+                } => Step::Done(self.parse_ok(endpoint, &body)),
+                other => self.failed(endpoint, other),
+            }
+        })
+    }
+
+    /// Sorts a failed attempt into "try again" or a final error.
+    fn failed<T>(&self, what: &str, attempt: Attempt) -> Step<T> {
+        match attempt {
+            Attempt::Answer {
+                status,
+                body,
+                retry_after,
+            } if RETRY_STATUSES.contains(&status) => Step::Again {
+                detail: format!("HTTP {status}: {}", snippet(&self.redact(&body))),
+                retry_after,
+            },
+            Attempt::Answer { status, body, .. } => {
+                Step::Done(Err(self.error(what, status, &body)))
+            }
+            Attempt::Transport(e) => Step::Again {
+                detail: e,
+                retry_after: None,
+            },
+        }
+    }
+
+    /// Runs `once` until it is done, sleeping per the retry policy between attempts; `what`
+    /// names the call in messages.
+    fn retrying<T>(
+        &self,
+        what: &str,
+        retry: Retry,
+        mut once: impl FnMut() -> Step<T>,
+    ) -> Result<T, MlflowError> {
         let policy = &self.conn.retry;
         let max = if retry == Retry::Yes {
             policy.max_retries
@@ -126,24 +178,13 @@ impl Client {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let (detail, retry_after) = match self.attempt(method, endpoint, query, body) {
-                Attempt::Answer {
-                    status: 200, body, ..
-                } => return self.parse_ok(endpoint, &body),
-                Attempt::Answer {
-                    status,
-                    body,
+            let (detail, retry_after) = match once() {
+                Step::Done(r) => return r,
+                Step::Again {
+                    detail,
                     retry_after,
-                } if RETRY_STATUSES.contains(&status) => (
-                    format!("HTTP {status}: {}", snippet(&self.redact(&body))),
-                    retry_after,
-                ),
-                Attempt::Answer { status, body, .. } => {
-                    return Err(self.error(endpoint, status, &body));
-                }
-                Attempt::Transport(e) => (e, None),
+                } => (self.redact(&detail), retry_after),
             };
-            let detail = self.redact(&detail);
             if attempt > max {
                 return Err(MlflowError::Unavailable {
                     uri: self.conn.display_uri(),
@@ -156,11 +197,75 @@ impl Client {
                 wait = wait.max(ra.min(BACKOFF_MAX));
             }
             log::warn(&format!(
-                "MLflow `{endpoint}`: {detail}; retry {attempt}/{max} in {:.1} s",
+                "MLflow `{what}`: {detail}; retry {attempt}/{max} in {:.1} s",
                 wait.as_secs_f64()
             ));
             std::thread::sleep(wait);
         }
+    }
+
+    /// PUTs the file at `path` as the raw request body to `url` (an absolute URL on the same
+    /// server, such as GitLab's package API), with the token and the retry policy. Any 2xx
+    /// answer is success. `what` names the call in messages.
+    pub fn put_file(&self, what: &str, url: &str, path: &Path) -> Result<(), MlflowError> {
+        self.retrying(what, Retry::Yes, || {
+            let file = match File::open(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    return Step::Done(Err(MlflowError::Local {
+                        path: path.to_owned(),
+                        detail: e.to_string(),
+                    }));
+                }
+            };
+            let mut rb = self
+                .agent
+                .put(url)
+                .header("Content-Type", "application/octet-stream");
+            if let Some(a) = self.auth() {
+                rb = rb.header("Authorization", &a);
+            }
+            match answer(rb.send(file)) {
+                Attempt::Answer { status, .. } if (200..300).contains(&status) => {
+                    Step::Done(Ok(()))
+                }
+                other => self.failed(what, other),
+            }
+        })
+    }
+
+    /// GETs `url` into the file `dest` (created or truncated), with the token and the retry
+    /// policy. `what` names the call in messages.
+    pub fn get_file(&self, what: &str, url: &str, dest: &Path) -> Result<u64, MlflowError> {
+        let local = |e: std::io::Error| MlflowError::Local {
+            path: dest.to_owned(),
+            detail: e.to_string(),
+        };
+        self.retrying(what, Retry::Yes, || {
+            let mut rb = self.agent.get(url);
+            if let Some(a) = self.auth() {
+                rb = rb.header("Authorization", &a);
+            }
+            let mut resp = match rb.call() {
+                Ok(r) if r.status().as_u16() == 200 => r,
+                other => return self.failed(what, answer(other)),
+            };
+            let mut out = match File::create(dest) {
+                Ok(f) => f,
+                Err(e) => return Step::Done(Err(local(e))),
+            };
+            match std::io::copy(&mut resp.body_mut().as_reader(), &mut out) {
+                Ok(n) => Step::Done(Ok(n)),
+                Err(e) => Step::Again {
+                    detail: format!("reading the answer: {e}"),
+                    retry_after: None,
+                },
+            }
+        })
+    }
+
+    fn auth(&self) -> Option<String> {
+        self.conn.token.as_ref().map(|t| format!("Bearer {t}"))
     }
 
     fn attempt(
@@ -171,7 +276,7 @@ impl Client {
         body: Option<&Value>,
     ) -> Attempt {
         let url = format!("{}/api/2.0/mlflow/{endpoint}", self.conn.uri);
-        let auth = self.conn.token.as_ref().map(|t| format!("Bearer {t}"));
+        let auth = self.auth();
         let result = match method {
             Method::Get => {
                 let mut rb = self.agent.get(&url);
@@ -195,26 +300,7 @@ impl Client {
                 rb.send_json(body.unwrap_or(&Value::Object(serde_json::Map::new())))
             }
         };
-        match result {
-            Ok(mut resp) => {
-                let status = resp.status().as_u16();
-                let retry_after = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                match resp.body_mut().read_to_string() {
-                    Ok(body) => Attempt::Answer {
-                        status,
-                        body,
-                        retry_after,
-                    },
-                    Err(e) => Attempt::Transport(format!("reading the answer: {e}")),
-                }
-            }
-            Err(e) => Attempt::Transport(e.to_string()),
-        }
+        answer(result)
     }
 
     fn parse_ok(&self, endpoint: &str, body: &str) -> Result<Value, MlflowError> {
@@ -245,6 +331,30 @@ impl Client {
             status,
             body: snippet(&body),
         }
+    }
+}
+
+/// The status, `Retry-After` and body of an answer, or the transport error.
+fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Attempt {
+    match result {
+        Ok(mut resp) => {
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            match resp.body_mut().read_to_string() {
+                Ok(body) => Attempt::Answer {
+                    status,
+                    body,
+                    retry_after,
+                },
+                Err(e) => Attempt::Transport(format!("reading the answer: {e}")),
+            }
+        }
+        Err(e) => Attempt::Transport(e.to_string()),
     }
 }
 

@@ -37,6 +37,14 @@ pub enum MlflowError {
         /// The last failure.
         detail: String,
     },
+    /// A local file to upload or download into could not be used.
+    #[error("cannot use `{}`: {detail}", path.display())]
+    Local {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        detail: String,
+    },
     /// A 200 answer we could not read.
     #[error("unexpected answer from MLflow `{endpoint}`: {detail}")]
     Decode {

@@ -12,6 +12,7 @@ pub mod client;
 pub mod connection;
 pub mod error;
 pub mod flavour;
+pub mod packages;
 pub mod redact;
 pub mod registry;
 pub mod retry;

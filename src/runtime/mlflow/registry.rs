@@ -71,7 +71,21 @@ impl Client {
         let body = json!({ "name": name, "description": description });
         match self.post::<ModelEnvelope>("registered-models/create", &body, Retry::Yes) {
             Ok(_) => Ok(true),
-            Err(e) if e.is_already_exists() => Ok(false),
+            Err(e) if e.is_already_exists() => {
+                // A retried create that went through, or (GitLab) an experiment of that name.
+                match self.get::<ModelEnvelope>("registered-models/get", &[("name", name)]) {
+                    Ok(_) => Ok(false),
+                    Err(g) if g.is_not_found() => Err(MlflowError::Api {
+                        endpoint: "registered-models/create".into(),
+                        status: 400,
+                        error_code: "RESOURCE_ALREADY_EXISTS".into(),
+                        message: format!(
+                            "GitLab refuses the registered model `{name}` because an experiment has that name; set `experiment_name` in mlops.toml (or --experiment) to another name"
+                        ),
+                    }),
+                    Err(g) => Err(g),
+                }
+            }
             Err(e) => Err(e),
         }
     }

@@ -12,6 +12,7 @@ use crate::report::{annotations, dotenv, write_file, write_json};
 use crate::runtime::context::{CommonArgs, Context};
 use crate::runtime::log::{self, Section};
 use crate::runtime::mlflow::alias::{self, GITLAB_VERSION_TAG, RUN_TAG, VersionRef};
+use crate::runtime::mlflow::packages;
 use crate::runtime::mlflow::registry::Source;
 use crate::runtime::mlflow::types::{Run, Tag};
 use crate::runtime::mlflow::{self as mlf, Client, Flavour, MlflowError};
@@ -229,6 +230,27 @@ pub fn run(args: &RegisterArgs) -> Exit {
         "alias `{alias_name}` → version {}",
         version.version
     ));
+    let mut model_files = Vec::new();
+    if client.flavour() == Flavour::Gitlab {
+        // GitLab keeps a version's files in its own package: copy the run's model there.
+        match packages::copy_run_files_to_version(&client, &run, &version.id) {
+            Ok(files) if files.is_empty() => log::warn(&format!(
+                "run {run_id} has no model files (run tag `{}`): version {} has none either",
+                packages::FILES_TAG,
+                version.version
+            )),
+            Ok(files) => {
+                log::info(&format!(
+                    "copied {} model file(s) from the run to version {}: {}",
+                    files.len(),
+                    version.version,
+                    files.join(", ")
+                ));
+                model_files = files;
+            }
+            Err(e) => return e.report(),
+        }
+    }
     drop(section);
 
     let url = mlf::version_url(&client, &ctx.ci, &name, &version.id);
@@ -246,6 +268,7 @@ pub fn run(args: &RegisterArgs) -> Exit {
         "tags": tags.iter().map(|t| (t.key.clone(), json!(t.value))).collect::<serde_json::Map<_, _>>(),
         "url": url,
         "flavour": client.flavour().as_str(),
+        "model_files": (client.flavour() == Flavour::Gitlab).then_some(&model_files),
     });
     let mut env = vec![
         ("MODEL_VERSION", version.version.as_str()),

@@ -19,8 +19,9 @@ use crate::report::{annotations, dotenv, write_file, write_json};
 use crate::runtime::context::{CiEnv, CommonArgs, Context};
 use crate::runtime::dvc;
 use crate::runtime::log::{self, Section};
+use crate::runtime::mlflow::packages::{self, Owner, Packages, Scratch};
 use crate::runtime::mlflow::tracking::RunStatus;
-use crate::runtime::mlflow::types::Tag;
+use crate::runtime::mlflow::types::{RunInfo, Tag};
 use crate::runtime::mlflow::{self as mlf, Client, Flavour};
 use crate::runtime::process::{self, Ended, Spawn};
 
@@ -40,7 +41,8 @@ pub struct TrainArgs {
     /// lightgbm. Standalone without it, no autolog.
     #[arg(long, env = "MLOPS_FRAMEWORK")]
     pub framework: Option<String>,
-    /// The MLflow experiment. Default: `experiment_name`, or the model name.
+    /// The MLflow experiment. Default: `experiment_name`, or the model name (on GitLab
+    /// `<model>-training`: GitLab refuses a registered model named like an experiment).
     #[arg(long, env = "MLOPS_EXPERIMENT")]
     pub experiment: Option<String>,
     /// The tracking URI (instead of `MLFLOW_TRACKING_URI` / `[mlflow] tracking_uri`).
@@ -56,7 +58,7 @@ struct Plan {
     dvc: Option<Dvc>,
 }
 
-fn plan(args: &TrainArgs, ctx: &Context) -> Result<Plan, Exit> {
+fn plan(args: &TrainArgs, ctx: &Context, flavour: Flavour) -> Result<Plan, Exit> {
     let model = ctx.model.as_ref();
     let script = args
         .script
@@ -98,7 +100,8 @@ fn plan(args: &TrainArgs, ctx: &Context) -> Result<Plan, Exit> {
     let experiment = args
         .experiment
         .clone()
-        .or_else(|| model.map(|m| m.experiment_name.clone()))
+        .or_else(|| model.and_then(|m| m.experiment_name.clone()))
+        .or_else(|| model.map(|m| default_experiment(&m.name, flavour)))
         .or_else(|| {
             Path::new(&script)
                 .file_stem()
@@ -119,6 +122,15 @@ fn plan(args: &TrainArgs, ctx: &Context) -> Result<Plan, Exit> {
         experiment,
         dvc: model.and_then(|m| m.dvc.clone()),
     })
+}
+
+/// The experiment of a model without `experiment_name`: its name, except on GitLab, where a
+/// registered model cannot be named like an existing experiment (`registered-models/create`).
+pub fn default_experiment(model: &str, flavour: Flavour) -> String {
+    match flavour {
+        Flavour::Mlflow => model.to_owned(),
+        Flavour::Gitlab => format!("{model}-training"),
+    }
 }
 
 /// Run tags from the CI context; only what exists.
@@ -162,12 +174,12 @@ pub fn run(args: &TrainArgs) -> Exit {
         Ok(c) => c,
         Err(e) => return e,
     };
-    let plan = match plan(args, &ctx) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
     let client = match mlf::connect(&ctx, args.tracking_uri.as_deref()) {
         Ok(c) => c,
+        Err(e) => return e,
+    };
+    let plan = match plan(args, &ctx, client.flavour()) {
+        Ok(p) => p,
         Err(e) => return e,
     };
     process::install_signal_handlers();
@@ -215,7 +227,14 @@ pub fn run(args: &TrainArgs) -> Exit {
         &format!("Training: {}", plan.script),
         false,
     );
-    let outcome = train(&client, &plan, &experiment.experiment_id, &info.run_id);
+    let model_dir = (client.flavour() == Flavour::Gitlab).then(|| Scratch::new("model"));
+    let outcome = train(
+        &client,
+        &plan,
+        &experiment.experiment_id,
+        &info.run_id,
+        model_dir.as_ref(),
+    );
     drop(training);
 
     let _teardown = Section::start(
@@ -223,7 +242,7 @@ pub fn run(args: &TrainArgs) -> Exit {
         "Teardown: run status and reports",
         false,
     );
-    let (status, mut exit, exit_code) = match &outcome {
+    let (status, exit, exit_code) = match &outcome {
         Ok(o) => match o.ended {
             Ended::Exited(0) => (RunStatus::Finished, Exit::Success, Some(0)),
             Ended::Exited(c) => (
@@ -245,6 +264,18 @@ pub fn run(args: &TrainArgs) -> Exit {
         },
         Err(e) => (RunStatus::Failed, *e, None),
     };
+    let mut model_files = Vec::new();
+    let (status, exit) = match (status, &model_dir) {
+        (RunStatus::Finished, Some(dir)) => match upload_model(&client, &info, dir.path()) {
+            Ok(files) => {
+                model_files = files;
+                (status, exit)
+            }
+            Err(e) => (RunStatus::Failed, e),
+        },
+        _ => (status, exit),
+    };
+    let mut exit = exit;
     match &outcome {
         Ok(o) if status == RunStatus::Failed => {
             report::error(
@@ -295,6 +326,7 @@ pub fn run(args: &TrainArgs) -> Exit {
         "exit_code": exit_code,
         "duration_seconds": outcome.as_ref().map(|o| (o.duration.as_secs_f64() * 1000.0).round() / 1000.0).ok(),
         "dvc": plan.dvc.as_ref().map(|_| json!({ "pulled": pulled, "pushed": pushed })),
+        "model_files": model_dir.as_ref().map(|_| &model_files),
         "exit": exit.code(),
     });
     let links = [annotations::Link {
@@ -323,22 +355,77 @@ pub fn run(args: &TrainArgs) -> Exit {
     exit
 }
 
+/// Uploads what the script saved into `dir` to the run's package on GitLab and lists it in
+/// the run tag [`packages::FILES_TAG`]; returns the files.
+fn upload_model(client: &Client, info: &RunInfo, dir: &Path) -> Result<Vec<String>, Exit> {
+    let files = packages::model_files(dir).map_err(|e| {
+        report::error(
+            &format!("the saved model cannot go to GitLab: {e}"),
+            Some("rename the files, or save fewer (GitLab's model package rules)"),
+        );
+        Exit::Error
+    })?;
+    if files.is_empty() {
+        log::warn(
+            "no model was saved: GitLab receives no model files (autolog saves the model of a supported framework; a script can call mlflow.<flavor>.log_model() or write files into $MLOPS_MODEL_DIR)",
+        );
+        return Ok(files);
+    }
+    let tag = packages::files_tag(&files).map_err(|e| {
+        report::error(
+            &e.to_string(),
+            Some("pack the model into fewer files (an archive)"),
+        );
+        Exit::Error
+    })?;
+    let Some(iid) = packages::candidate_iid(&info.run_id, &info.artifact_uri) else {
+        report::error(
+            &format!(
+                "cannot tell the GitLab candidate id of run {} from its artifact URI `{}`",
+                info.run_id,
+                client.redact(&info.artifact_uri)
+            ),
+            Some(
+                "the model files were not uploaded; is the tracking URI a GitLab project's `/ml/mlflow`?",
+            ),
+        );
+        return Err(Exit::Error);
+    };
+    let Some(api) = Packages::new(client) else {
+        report::error(
+            "the tracking URI does not end in `/ml/mlflow`, so GitLab's package API cannot be found",
+            Some("use `${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/ml/mlflow` as the tracking URI"),
+        );
+        return Err(Exit::Error);
+    };
+    let owner = Owner::Candidate(iid);
+    api.upload(&owner, dir, &files)
+        .and_then(|()| client.set_run_tag(&info.run_id, packages::FILES_TAG, &tag))
+        .map_err(|e| e.report())?;
+    log::info(&format!(
+        "uploaded {} model file(s) to the run ({owner}): {}",
+        files.len(),
+        files.join(", ")
+    ));
+    Ok(files)
+}
+
+fn bootstrap(framework: Option<Framework>, gitlab: bool) -> Result<String, minijinja::Error> {
+    let ctx = minijinja::context! {
+        framework => framework.map(Framework::as_str),
+        gitlab => gitlab,
+    };
+    crate::templates::render("bootstrap.py", ctx)
+}
+
 fn train(
     client: &Client,
     plan: &Plan,
     experiment_id: &str,
     run_id: &str,
+    model_dir: Option<&Scratch>,
 ) -> Result<process::Outcome, Exit> {
-    let log_models = if client.flavour() == Flavour::Gitlab {
-        "False"
-    } else {
-        "True"
-    };
-    let ctx = minijinja::context! {
-        framework => plan.framework.map(Framework::as_str),
-        log_models => log_models,
-    };
-    let bootstrap = crate::templates::render("bootstrap.py", ctx).map_err(|e| {
+    let bootstrap = bootstrap(plan.framework, model_dir.is_some()).map_err(|e| {
         report::error(
             &format!("internal error rendering the Python bootstrap: {e}"),
             None,
@@ -351,6 +438,12 @@ fn train(
     env.push(("MLFLOW_RUN_ID".into(), run_id.to_owned()));
     env.push(("MLFLOW_EXPERIMENT_ID".into(), experiment_id.to_owned()));
     env.push(("PYTHONUNBUFFERED".into(), "1".into()));
+    if let Some(dir) = model_dir {
+        env.push((
+            "MLOPS_MODEL_DIR".into(),
+            dir.path().to_string_lossy().into_owned(),
+        ));
+    }
     let spec = Spawn {
         program: python().into(),
         args: argv,
@@ -370,4 +463,24 @@ fn train(
         }
         Exit::Error
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_renders_for_every_framework_and_flavour() {
+        for gitlab in [false, true] {
+            let plain = bootstrap(None, gitlab).unwrap();
+            assert!(plain.contains("runpy.run_path"));
+            assert_eq!(plain.contains("MLOPS_MODEL_DIR\"]"), gitlab);
+            for f in Framework::ALL {
+                let text = bootstrap(Some(f), gitlab).unwrap();
+                assert!(text.contains(&format!("mlflow.{}.autolog", f.as_str())));
+                assert_eq!(text.contains("\"log_datasets\": False"), gitlab);
+                assert_eq!(text.contains("_save_instead_of_log(_flavor)"), gitlab);
+            }
+        }
+    }
 }
