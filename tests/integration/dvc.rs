@@ -108,6 +108,31 @@ fn train_pulls_data_and_pushes_the_model() {
         std::fs::read_to_string(dir.join("models/out.bin")).expect("model"),
         "rows=3"
     );
+
+    // A push that fails leaves the run FAILED: its outputs are not stored.
+    let toml = std::fs::read_to_string(dir.join("mlops.toml")).expect("toml");
+    std::fs::write(
+        dir.join("mlops.toml"),
+        toml.replace("models/out.bin", "models/never-written.bin"),
+    )
+    .expect("write");
+    let o = stage(dir, &uri, &["train", "--model", &model], &env);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("mlops-reports/{model}/train.json")))
+            .expect("train.json"),
+    )
+    .expect("json");
+    let run_id = summary["run_id"].as_str().expect("run id");
+    let run = crate::runtime::rest(
+        &uri,
+        "GET",
+        "runs/get",
+        &serde_json::json!({ "run_id": run_id }),
+    );
+    assert_eq!(run["run"]["info"]["status"], "FAILED", "{err}");
+    assert_eq!(summary["run_status"], "FAILED");
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! serves that route with its request-body uploader and calls `…/authorize` itself
 //! (`workhorse/internal/upstream/routes.go`), answering 201.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{Client, MlflowError};
@@ -241,7 +242,7 @@ fn encode_segment(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -264,26 +264,42 @@ pub fn run(args: &TrainArgs) -> Exit {
         },
         Err(e) => (RunStatus::Failed, *e, None),
     };
+    // The run is FINISHED only once its outputs are stored: the model files (GitLab) and the
+    // DVC push. A failure there fails the run; a signal meanwhile kills it.
+    let (mut status, mut exit) = (status, exit);
     let mut model_files = Vec::new();
-    let (status, exit) = match (status, &model_dir) {
-        (RunStatus::Finished, Some(dir)) => match upload_model(&client, &info, dir.path()) {
-            Ok(files) => {
-                model_files = files;
-                (status, exit)
+    if let (RunStatus::Finished, Some(dir)) = (status, &model_dir) {
+        match upload_model(&client, &info, dir.path()) {
+            Ok(files) => model_files = files,
+            Err(e) => (status, exit) = (RunStatus::Failed, e),
+        }
+    }
+    let mut pushed = Vec::new();
+    if status == RunStatus::Finished {
+        if let Some(cfg) = plan.dvc.as_ref().filter(|d| d.push) {
+            match dvc::push(cfg) {
+                Ok(p) => pushed = p,
+                Err(e) => (status, exit) = (RunStatus::Failed, e),
             }
-            Err(e) => (RunStatus::Failed, e),
-        },
-        _ => (status, exit),
-    };
-    let mut exit = exit;
+        }
+    }
+    if let Some(sig) = process::received_signal() {
+        if status != RunStatus::Killed {
+            status = RunStatus::Killed;
+            exit = Exit::Code(128u8.saturating_add(u8::try_from(sig).unwrap_or(0)));
+        }
+    }
     match &outcome {
-        Ok(o) if status == RunStatus::Failed => {
+        Ok(o)
+            if matches!(o.ended, Ended::Exited(c) if c != 0)
+                || matches!(o.ended, Ended::Signalled(_)) =>
+        {
             report::error(
                 &format!("the training script failed ({:?})", o.ended),
                 Some("see its output above; the MLflow run is marked FAILED"),
             );
         }
-        Ok(_) if status == RunStatus::Killed => {
+        _ if status == RunStatus::Killed => {
             log::warn("training was stopped by a signal; the MLflow run is marked KILLED");
         }
         _ => {}
@@ -295,15 +311,6 @@ pub fn run(args: &TrainArgs) -> Exit {
         }
     } else {
         log::info(&format!("run {} is {}", info.run_id, status.as_str()));
-    }
-    let mut pushed = Vec::new();
-    if exit == Exit::Success {
-        if let Some(cfg) = plan.dvc.as_ref().filter(|d| d.push) {
-            match dvc::push(cfg) {
-                Ok(p) => pushed = p,
-                Err(e) => exit = e,
-            }
-        }
     }
 
     let dir = &ctx.report_dir;
