@@ -95,6 +95,33 @@ impl StrColumn {
         self.codes.push(code);
     }
 
+    /// Appends `other` (built from the rows after this column's): its strings are interned
+    /// here, so codes keep meaning "order of first appearance" over both.
+    pub fn append(&mut self, other: StrColumn) {
+        let remap: Vec<u32> = other
+            .dict
+            .iter()
+            .map(|s| {
+                if let Some(&c) = self.index.get(s.as_str()) {
+                    c
+                } else {
+                    let c = u32::try_from(self.dict.len()).unwrap_or(NULL_CODE - 1);
+                    self.index.insert(s.as_str().into(), c);
+                    self.dict.push(s.clone());
+                    c
+                }
+            })
+            .collect();
+        self.codes.reserve(other.codes.len());
+        self.codes.extend(other.codes.iter().map(|&c| {
+            if c == NULL_CODE {
+                NULL_CODE
+            } else {
+                remap[c as usize]
+            }
+        }));
+    }
+
     /// Drops the lookup index once the column is complete.
     pub fn finish(&mut self) {
         self.index = HashMap::default();

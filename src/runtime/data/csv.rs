@@ -6,6 +6,7 @@
 //! (`"1.50"` must stay `"1.50"`); those columns alone are read again in a second pass.
 
 use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::column::{BOOL_NULL, Column, Dtype, StrColumn, Values};
@@ -151,6 +152,82 @@ impl Builder {
         }
     }
 
+    /// Appends the builder of the rows that follow (a later chunk of the file), with the
+    /// outcome the one-pass read of both would have had.
+    fn append(self, next: Builder) -> Builder {
+        use Builder::{Bool, Empty, Float, Int, Reread, Str};
+        let floats = |v: Vec<i64>| v.into_iter().map(|i| i as f64).collect::<Vec<f64>>();
+        match (self, next) {
+            (Reread, _) | (_, Reread) => Reread,
+            // A chunk without rows (blank lines only) changes nothing.
+            (Empty(0), b) => b,
+            (a, Empty(0)) => a,
+            (Empty(n), Empty(m)) => Empty(n + m),
+            // pandas: an int column with a null becomes float64.
+            (Empty(n), Int(v)) => Float(nan_then_all(n, floats(v))),
+            (Empty(n), Float(v)) => Float(nan_then_all(n, v)),
+            (Empty(n), Bool(v)) => {
+                let mut out = vec![BOOL_NULL; n];
+                out.extend(v);
+                Bool(out)
+            }
+            (Empty(n), Str(c)) => {
+                let mut out = StrColumn::default();
+                for _ in 0..n {
+                    out.push(None);
+                }
+                out.append(c);
+                Str(out)
+            }
+            (Int(v), Empty(m)) => {
+                let mut f = floats(v);
+                f.resize(f.len() + m, f64::NAN);
+                Float(f)
+            }
+            (Float(mut v), Empty(m)) => {
+                v.resize(v.len() + m, f64::NAN);
+                Float(v)
+            }
+            (Bool(mut v), Empty(m)) => {
+                v.resize(v.len() + m, BOOL_NULL);
+                Bool(v)
+            }
+            (Str(mut c), Empty(m)) => {
+                for _ in 0..m {
+                    c.push(None);
+                }
+                Str(c)
+            }
+            (Int(mut a), Int(b)) => {
+                a.extend(b);
+                Int(a)
+            }
+            (Int(a), Float(b)) => {
+                let mut f = floats(a);
+                f.extend(b);
+                Float(f)
+            }
+            (Float(mut a), Int(b)) => {
+                a.extend(b.into_iter().map(|i| i as f64));
+                Float(a)
+            }
+            (Float(mut a), Float(b)) => {
+                a.extend(b);
+                Float(a)
+            }
+            (Bool(mut a), Bool(b)) => {
+                a.extend(b);
+                Bool(a)
+            }
+            (Str(mut a), Str(b)) => {
+                a.append(b);
+                Str(a)
+            }
+            // Numbers, booleans and strings mixed: strings whose original text is needed.
+            _ => Reread,
+        }
+    }
+
     fn finish(self, name: String) -> Option<Column> {
         let (dtype, values, nulls) = match self {
             // pandas reads an all-empty column as float64 full of NaN.
@@ -184,6 +261,12 @@ impl Builder {
             null_count: nulls,
         })
     }
+}
+
+fn nan_then_all(n: usize, rest: Vec<f64>) -> Vec<f64> {
+    let mut v = vec![f64::NAN; n];
+    v.extend(rest);
+    v
 }
 
 fn nan_then(n: usize, x: f64) -> Vec<f64> {
@@ -278,8 +361,167 @@ fn record_text<'r>(
     })
 }
 
-/// Reads a CSV file.
+/// Files below this size are read by one thread.
+const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+
+/// Reads a CSV file: in chunks on every core when the file has no quote character (so every
+/// line break ends a record), otherwise, or after any problem, in one pass that reports the
+/// exact row.
 pub fn read(path: &Path) -> Result<Table, DataError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads > 1 {
+        if let Some(t) = read_parallel(path, threads.min(8), PARALLEL_MIN_BYTES) {
+            return Ok(t);
+        }
+    }
+    read_serial(path)
+}
+
+/// A reader that notes whether a quote character passed through it.
+struct QuoteSpy<R> {
+    inner: R,
+    seen: bool,
+}
+
+impl<R: Read> Read for QuoteSpy<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen |= buf[..n].contains(&b'"');
+        Ok(n)
+    }
+}
+
+/// One chunk's builders and row count; `None` when it holds a quote or a problem.
+fn read_chunk(path: &Path, start: u64, end: u64, width: usize) -> Option<(Vec<Builder>, usize)> {
+    let mut file = File::open(path).ok()?;
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let spy = QuoteSpy {
+        inner: file.take(end - start),
+        seen: false,
+    };
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(spy);
+    let mut rec = ::csv::ByteRecord::new();
+    let mut builders: Vec<Builder> = (0..width).map(|_| Builder::Empty(0)).collect();
+    let mut rows = 0usize;
+    while rdr.read_byte_record(&mut rec).ok()? {
+        if rdr.get_ref().seen || rec.len() != width {
+            return None;
+        }
+        rows += 1;
+        let text = std::str::from_utf8(rec.as_slice()).ok()?;
+        let mut from = 0;
+        for (b, to) in builders.iter_mut().zip(rec.bounds_ends()) {
+            let s = &text[from..to];
+            from = to;
+            b.push(classify(s), s);
+        }
+    }
+    (!rdr.get_ref().seen).then_some((builders, rows))
+}
+
+/// The parallel read; `None` sends the caller to the one-pass read.
+fn read_parallel(path: &Path, threads: usize, min_bytes: u64) -> Option<Table> {
+    let len = std::fs::metadata(path).ok()?.len();
+    if len < min_bytes {
+        return None;
+    }
+    let mut rdr = open(path).ok()?;
+    let mut rec = ::csv::ByteRecord::new();
+    if !rdr.read_byte_record(&mut rec).ok()? || rec.as_slice().contains(&b'"') {
+        return None;
+    }
+    let names = header_names(path, &rec).ok()?;
+    let width = names.len();
+    let body = rdr.position().byte();
+    drop(rdr);
+    // Chunk starts: the byte after the first line break at or after each even split.
+    let mut file = File::open(path).ok()?;
+    let mut bounds = vec![body];
+    for k in 1..threads as u64 {
+        let at = body + (len - body) * k / threads as u64;
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let mut probe = BufReader::with_capacity(1 << 16, &mut file);
+        let mut skipped = Vec::new();
+        probe.read_until(b'\n', &mut skipped).ok()?;
+        let next = at + skipped.len() as u64;
+        if next > *bounds.last()? && next < len {
+            bounds.push(next);
+        }
+    }
+    bounds.push(len);
+    let chunks: Vec<Option<(Vec<Builder>, usize)>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                sc.spawn(move || read_chunk(path, a, b, width))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let mut chunks = chunks.into_iter();
+    let (mut builders, mut rows) = chunks.next()??;
+    for chunk in chunks {
+        let (next, n) = chunk?;
+        rows += n;
+        builders = builders
+            .into_iter()
+            .zip(next)
+            .map(|(a, b)| a.append(b))
+            .collect();
+    }
+    let columns = finish_columns(path, builders, &names, width).ok()?;
+    Some(Table {
+        path: path.to_path_buf(),
+        rows,
+        columns,
+    })
+}
+
+/// Builders to columns; the ones that turned into strings after typed values are read again.
+fn finish_columns(
+    path: &Path,
+    builders: Vec<Builder>,
+    names: &[String],
+    width: usize,
+) -> Result<Vec<Column>, DataError> {
+    let reread: Vec<usize> = builders
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, Builder::Reread))
+        .map(|(i, _)| i)
+        .collect();
+    let mut columns: Vec<Option<Column>> = builders
+        .into_iter()
+        .zip(names.iter())
+        .map(|(b, n)| b.finish(n.clone()))
+        .collect();
+    if !reread.is_empty() {
+        for (i, col) in read_strings(path, &reread, width)? {
+            columns[i] = Some(Column {
+                name: names[i].clone(),
+                dtype: Dtype::Object,
+                null_count: col
+                    .codes
+                    .iter()
+                    .filter(|&&c| c == super::column::NULL_CODE)
+                    .count(),
+                values: Values::Str(col),
+            });
+        }
+    }
+    Ok(columns.into_iter().flatten().collect())
+}
+
+/// Reads a CSV file in one pass.
+fn read_serial(path: &Path) -> Result<Table, DataError> {
     let mut rdr = open(path)?;
     let mut rec = ::csv::ByteRecord::new();
     let has_header = rdr
@@ -314,35 +556,11 @@ pub fn read(path: &Path) -> Result<Table, DataError> {
         }
     }
     check_closed_quotes(path, last_start)?;
-    let reread: Vec<usize> = builders
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| matches!(b, Builder::Reread))
-        .map(|(i, _)| i)
-        .collect();
-    let mut columns: Vec<Option<Column>> = builders
-        .into_iter()
-        .zip(names.iter())
-        .map(|(b, n)| b.finish(n.clone()))
-        .collect();
-    if !reread.is_empty() {
-        for (i, col) in read_strings(path, &reread, width)? {
-            columns[i] = Some(Column {
-                name: names[i].clone(),
-                dtype: Dtype::Object,
-                null_count: col
-                    .codes
-                    .iter()
-                    .filter(|&&c| c == super::column::NULL_CODE)
-                    .count(),
-                values: Values::Str(col),
-            });
-        }
-    }
+    let columns = finish_columns(path, builders, &names, width)?;
     Ok(Table {
         path: path.to_path_buf(),
         rows,
-        columns: columns.into_iter().flatten().collect(),
+        columns,
     })
 }
 
@@ -350,7 +568,6 @@ pub fn read(path: &Path) -> Result<Table, DataError> {
 /// says "EOF inside string". Such a field can only be the last record, so only its bytes
 /// are checked: an odd number of quote characters means the quote never closed.
 fn check_closed_quotes(path: &Path, (byte, line): (u64, u64)) -> Result<(), DataError> {
-    use std::io::{Read, Seek, SeekFrom};
     let mut f = File::open(path).map_err(|e| {
         DataError::new(path, format!("cannot open the file: {e}"), "check the path")
     })?;
@@ -415,5 +632,143 @@ impl BoundsEnds for ::csv::ByteRecord {
             end += f.len();
             end
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Field texts by family: NA tokens, ints, floats, bools, strings (numbers among them,
+    /// whose text matters once a column turns to strings).
+    const FAMILIES: [&[&str]; 5] = [
+        &["", "NA", "nan"],
+        &["1", "-7", "2"],
+        &["1.50", "3e2", "-0.0"],
+        &["True", "false"],
+        &["red", "blue", "x y", "1.50"],
+    ];
+
+    /// Runs of rows, each run drawing every column from one family, so chunks of the file
+    /// disagree about column types in every combination.
+    fn table() -> impl Strategy<Value = Vec<Vec<&'static str>>> {
+        // Short runs, so chunk boundaries often fall exactly between two runs.
+        let runs = prop::collection::vec((0usize..5, 1usize..4, any::<u64>()), 1..24);
+        (1usize..4, runs).prop_map(|(width, runs)| {
+            let mut rows = Vec::new();
+            for (family, len, seed) in runs {
+                let pick = FAMILIES[family];
+                for r in 0..len {
+                    rows.push(
+                        (0..width)
+                            .map(|c| pick[(seed as usize).wrapping_add(r * 7 + c * 3) % pick.len()])
+                            .collect(),
+                    );
+                }
+            }
+            rows
+        })
+    }
+
+    fn write(rows: &[Vec<&str>], crlf: bool) -> tempfile::NamedTempFile {
+        let width = rows[0].len();
+        let mut text: Vec<String> = vec![
+            (0..width)
+                .map(|i| format!("c{i}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        ];
+        text.extend(rows.iter().map(|r| r.join(",")));
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text.join(eol) + eol).unwrap();
+        f
+    }
+
+    fn shape(t: &Table) -> String {
+        format!("{} {:?}", t.rows, t.columns)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        /// Chunked reading gives the table the one-pass read gives, for any split.
+        #[test]
+        fn parallel_equals_serial(rows in table(), threads in 2usize..6, crlf: bool) {
+            let f = write(&rows, crlf);
+            let serial = read_serial(f.path()).unwrap();
+            let parallel = read_parallel(f.path(), threads, 0).expect("no quotes: parallel path");
+            prop_assert_eq!(shape(&parallel), shape(&serial));
+        }
+    }
+
+    /// The column one builder makes of `texts`; a column that must be read again is built
+    /// from the texts as strings, as the second pass does.
+    fn resolved(b: Builder, texts: &[&str]) -> String {
+        match b.finish("c".into()) {
+            Some(c) => format!("{c:?}"),
+            None => {
+                let mut s = StrColumn::default();
+                for t in texts {
+                    s.push(if is_na(t) { None } else { Some(t) });
+                }
+                s.finish();
+                let nulls = s
+                    .codes
+                    .iter()
+                    .filter(|&&c| c == super::super::column::NULL_CODE)
+                    .count();
+                format!(
+                    "{:?}",
+                    Column {
+                        name: "c".into(),
+                        dtype: Dtype::Object,
+                        values: Values::Str(s),
+                        null_count: nulls
+                    }
+                )
+            }
+        }
+    }
+
+    fn built(texts: &[&str]) -> Builder {
+        let mut b = Builder::Empty(0);
+        for t in texts {
+            b.push(classify(t), t);
+        }
+        b
+    }
+
+    /// Every sequence of up to four values, split at every point: appending the builders of
+    /// the two parts gives the column of the whole.
+    #[test]
+    fn append_agrees_with_one_pass_exhaustively() {
+        let pool = ["NA", "", "1", "-7", "1.50", "True", "false", "red"];
+        let mut seqs: Vec<Vec<&str>> = vec![vec![]];
+        for _ in 0..4 {
+            let longer: Vec<Vec<&str>> = seqs
+                .iter()
+                .filter(|s| s.len() == seqs.last().map_or(0, Vec::len))
+                .flat_map(|s| pool.iter().map(move |p| [s.clone(), vec![*p]].concat()))
+                .collect();
+            seqs.extend(longer);
+        }
+        assert_eq!(seqs.len(), 1 + 8 + 64 + 512 + 4096);
+        for s in &seqs {
+            let whole = resolved(built(s), s);
+            for k in 0..=s.len() {
+                let merged = built(&s[..k]).append(built(&s[k..]));
+                assert_eq!(resolved(merged, s), whole, "{s:?} split at {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn quotes_send_the_read_to_one_pass() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), "a,b\n1,\"x\ny\"\n2,z\n3,w\n").unwrap();
+        assert!(read_parallel(f.path(), 2, 0).is_none());
+        let t = read(f.path()).unwrap();
+        assert_eq!(t.rows, 3);
     }
 }
