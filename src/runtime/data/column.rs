@@ -97,7 +97,7 @@ impl StrColumn {
 
     /// Appends `other` (built from the rows after this column's): its strings are interned
     /// here, so codes keep meaning "order of first appearance" over both.
-    pub fn append(&mut self, other: StrColumn) {
+    pub fn append(&mut self, other: &StrColumn) {
         let remap: Vec<u32> = other
             .dict
             .iter()

@@ -54,6 +54,95 @@ pub enum Token {
 
 /// Classifies one field the way pandas' C parser would.
 pub fn classify(s: &str) -> Token {
+    number(s).unwrap_or_else(|| classify_general(s))
+}
+
+/// The common shapes in one scan: `-?[0-9]{1,18}` is an int (it fits an `i64`), and
+/// `-?[0-9]*(\.[0-9]*)?([eE][-+]?[0-9]+)?` with a digit is a float. `None` for anything
+/// else, which [`classify_general`] decides; no NA or boolean token has these shapes.
+fn number(s: &str) -> Option<Token> {
+    let b = s.as_bytes();
+    let (neg, d) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let digits = |from: usize| d[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let whole = digits(0);
+    if whole == d.len() {
+        if whole == 0 || whole > 18 {
+            return None;
+        }
+        let v = d.iter().fold(0i64, |v, &c| v * 10 + i64::from(c - b'0'));
+        return Some(Token::Int(if neg { -v } else { v }));
+    }
+    let mut at = whole;
+    let mut frac = 0;
+    if d[at] == b'.' {
+        frac = digits(at + 1);
+        at += 1 + frac;
+    }
+    if whole + frac == 0 {
+        return None;
+    }
+    if at < d.len() && matches!(d[at], b'e' | b'E') {
+        at += 1;
+        if at < d.len() && matches!(d[at], b'-' | b'+') {
+            at += 1;
+        }
+        let exp = digits(at);
+        if exp == 0 {
+            return None;
+        }
+        at += exp;
+    }
+    if at != d.len() {
+        return None;
+    }
+    Some(Token::Float(
+        exact_decimal(d, whole, frac, at)
+            .map_or_else(|| s.parse::<f64>().ok(), |x| Some(if neg { -x } else { x }))?,
+    ))
+}
+
+/// Clinger's fast path: a decimal whose digits form an integer `m <= 2^53` and whose power of
+/// ten `|e| <= 22` is `m * 10^e` or `m / 10^-e` rounded once, because both operands are exact
+/// doubles and IEEE multiplication and division round correctly. That is the value a
+/// correctly rounding parser (Rust's `parse`) returns. `None` outside that range.
+fn exact_decimal(d: &[u8], whole: usize, frac: usize, end: usize) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    if whole + frac > 19 {
+        return None;
+    }
+    let digits = d[..whole]
+        .iter()
+        .chain(&d[whole + 1..(whole + 1 + frac).min(d.len())]);
+    let m = digits.fold(0u64, |m, &c| m * 10 + u64::from(c - b'0'));
+    if m > 1 << 53 {
+        return None;
+    }
+    let mut e = -i64::try_from(frac).ok()?;
+    let exp_at = if frac > 0 || d.get(whole) == Some(&b'.') {
+        whole + 1 + frac
+    } else {
+        whole
+    };
+    if exp_at < end {
+        let t = std::str::from_utf8(&d[exp_at + 1..end]).ok()?;
+        e += t.parse::<i64>().ok()?;
+    }
+    let m = m as f64;
+    match usize::try_from(e.unsigned_abs()).ok().filter(|&p| p <= 22) {
+        Some(p) if e >= 0 => Some(m * POW10[p]),
+        Some(p) => Some(m / POW10[p]),
+        None => None,
+    }
+}
+
+/// [`classify`] for every shape: NA tokens, booleans, blanks around numbers, `+`, `inf`.
+fn classify_general(s: &str) -> Token {
     if is_na(s) {
         return Token::Na;
     }
@@ -176,7 +265,7 @@ impl Builder {
                 for _ in 0..n {
                     out.push(None);
                 }
-                out.append(c);
+                out.append(&c);
                 Str(out)
             }
             (Int(v), Empty(m)) => {
@@ -220,11 +309,22 @@ impl Builder {
                 Bool(a)
             }
             (Str(mut a), Str(b)) => {
-                a.append(b);
+                a.append(&b);
                 Str(a)
             }
             // Numbers, booleans and strings mixed: strings whose original text is needed.
             _ => Reread,
+        }
+    }
+
+    /// Makes room for `n` more values, so a long column is not copied as it grows.
+    fn reserve(&mut self, n: usize) {
+        match self {
+            Builder::Int(v) => v.reserve(n),
+            Builder::Float(v) => v.reserve(n),
+            Builder::Bool(v) => v.reserve(n),
+            Builder::Str(c) => c.codes.reserve(n),
+            Builder::Empty(_) | Builder::Reread => {}
         }
     }
 
@@ -391,8 +491,15 @@ impl<R: Read> Read for QuoteSpy<R> {
     }
 }
 
-/// One chunk's builders and row count; `None` when it holds a quote or a problem.
-fn read_chunk(path: &Path, start: u64, end: u64, width: usize) -> Option<(Vec<Builder>, usize)> {
+/// One chunk's builders and row count; `None` when it holds a quote or a problem. After the
+/// first record the builders reserve room for about `room` bytes' worth of rows (the first
+/// chunk for the whole file, as the others are appended to it).
+fn read_chunk(
+    path: &Path,
+    (start, end): (u64, u64),
+    width: usize,
+    room: u64,
+) -> Option<(Vec<Builder>, usize)> {
     let mut file = File::open(path).ok()?;
     file.seek(SeekFrom::Start(start)).ok()?;
     let spy = QuoteSpy {
@@ -418,6 +525,14 @@ fn read_chunk(path: &Path, start: u64, end: u64, width: usize) -> Option<(Vec<Bu
             let s = &text[from..to];
             from = to;
             b.push(classify(s), s);
+        }
+        if rows == 1 {
+            // A line is its fields, the commas and the line break.
+            let line = (text.len() + width) as u64;
+            let estimate = usize::try_from(room / line.max(1) * 11 / 10).unwrap_or(0);
+            for b in &mut builders {
+                b.reserve(estimate);
+            }
         }
     }
     (!rdr.get_ref().seen).then_some((builders, rows))
@@ -456,9 +571,11 @@ fn read_parallel(path: &Path, threads: usize, min_bytes: u64) -> Option<Table> {
     let chunks: Vec<Option<(Vec<Builder>, usize)>> = std::thread::scope(|sc| {
         let handles: Vec<_> = bounds
             .windows(2)
-            .map(|w| {
+            .enumerate()
+            .map(|(k, w)| {
                 let (a, b) = (w[0], w[1]);
-                sc.spawn(move || read_chunk(path, a, b, width))
+                let room = if k == 0 { len - body } else { b - a };
+                sc.spawn(move || read_chunk(path, (a, b), width, room))
             })
             .collect();
         handles
@@ -705,30 +822,29 @@ mod tests {
     /// The column one builder makes of `texts`; a column that must be read again is built
     /// from the texts as strings, as the second pass does.
     fn resolved(b: Builder, texts: &[&str]) -> String {
-        match b.finish("c".into()) {
-            Some(c) => format!("{c:?}"),
-            None => {
-                let mut s = StrColumn::default();
-                for t in texts {
-                    s.push(if is_na(t) { None } else { Some(t) });
-                }
-                s.finish();
-                let nulls = s
-                    .codes
-                    .iter()
-                    .filter(|&&c| c == super::super::column::NULL_CODE)
-                    .count();
-                format!(
-                    "{:?}",
-                    Column {
-                        name: "c".into(),
-                        dtype: Dtype::Object,
-                        values: Values::Str(s),
-                        null_count: nulls
-                    }
-                )
-            }
+        if let Some(c) = b.finish("c".into()) {
+            return format!("{c:?}");
         }
+        let mut s = StrColumn::default();
+        for t in texts {
+            s.push(if is_na(t) { None } else { Some(t) });
+        }
+        s.finish();
+        let null_count = s
+            .codes
+            .iter()
+            .filter(|&&c| c == super::super::column::NULL_CODE)
+            .count();
+        let values = Values::Str(s);
+        format!(
+            "{:?}",
+            Column {
+                name: "c".into(),
+                dtype: Dtype::Object,
+                values,
+                null_count,
+            }
+        )
     }
 
     fn built(texts: &[&str]) -> Builder {
@@ -759,6 +875,60 @@ mod tests {
             for k in 0..=s.len() {
                 let merged = built(&s[..k]).append(built(&s[k..]));
                 assert_eq!(resolved(merged, s), whole, "{s:?} split at {k}");
+            }
+        }
+    }
+
+    proptest! {
+        /// The exact decimal path gives Rust's correctly rounded value, bit for bit.
+        #[test]
+        fn exact_decimal_matches_parse(w in 0u64..100_000_000, f in 0u64..10_000_000, fd in 0usize..8, e in -30i32..30, exp: bool, neg: bool) {
+            let frac = if fd == 0 { String::new() } else { format!(".{:0fd$}", f % 10u64.pow(fd as u32)) };
+            let s = format!("{}{w}{frac}{}", if neg { "-" } else { "" }, if exp { format!("e{e}") } else { String::new() });
+            let want: f64 = s.parse().unwrap();
+            match number(&s) {
+                Some(Token::Float(x)) => prop_assert_eq!(x.to_bits(), want.to_bits(), "{}", s),
+                Some(Token::Int(i)) => prop_assert_eq!(i as f64, want, "{}", s),
+                other => prop_assert!(false, "{} gave {:?}", s, other),
+            }
+        }
+
+        /// The one-scan number path agrees with the general classifier wherever it answers.
+        #[test]
+        fn number_fast_path_agrees(s in "[-+]?[0-9]{0,20}(\\.[0-9]{0,4})?([eE][-+]?[0-9]{0,3})?|.{0,6}") {
+            if let Some(t) = number(&s) {
+                prop_assert_eq!(t, classify_general(&s), "{:?}", s);
+            }
+        }
+    }
+
+    #[test]
+    fn number_fast_path_shapes() {
+        for (s, want) in [
+            ("0", Some(Token::Int(0))),
+            ("-0", Some(Token::Int(0))),
+            ("007", Some(Token::Int(7))),
+            (
+                "999999999999999999",
+                Some(Token::Int(999_999_999_999_999_999)),
+            ),
+            ("9999999999999999999", None),
+            ("1.5", Some(Token::Float(1.5))),
+            ("-.5", Some(Token::Float(-0.5))),
+            ("1.", Some(Token::Float(1.0))),
+            ("1e3", Some(Token::Float(1000.0))),
+            ("1E-2", Some(Token::Float(0.01))),
+            (".", None),
+            ("-", None),
+            ("1e", None),
+            ("+1", None),
+            (" 1", None),
+            ("1.#IND", None),
+            ("", None),
+        ] {
+            assert_eq!(number(s), want, "{s:?}");
+            if let Some(t) = want {
+                assert_eq!(classify_general(s), t, "{s:?}");
             }
         }
     }
