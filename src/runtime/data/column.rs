@@ -64,6 +64,9 @@ pub enum Values {
     /// A type this tool does not interpret (Parquet dates, decimals, binary): only its
     /// nulls are known.
     Other(Vec<bool>),
+    /// Floats whose values a profile-only read did not keep ([`super::Need::Profile`]):
+    /// this many rows; the nulls are the column's `null_count`.
+    Dropped(usize),
 }
 
 /// Strings interned per column.
@@ -170,6 +173,7 @@ impl Column {
             Values::Str(s) => s.codes.len(),
             Values::Datetime(v) => v.len(),
             Values::Other(v) => v.len(),
+            Values::Dropped(n) => *n,
         }
     }
 
@@ -194,6 +198,7 @@ impl Column {
                 c => Cell::Str(&s.dict[c as usize]),
             },
             Values::Datetime(v) => v[i].map_or(Cell::Null, Cell::Datetime),
+            Values::Dropped(_) => Cell::Other,
             Values::Other(v) => {
                 if v[i] {
                     Cell::Null

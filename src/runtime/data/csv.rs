@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::column::{BOOL_NULL, Column, Dtype, StrColumn, Values};
-use super::{DataError, Table};
+use super::{DataError, Need, Table};
 
 /// `pandas._libs.parsers.STR_NA_VALUES`: exact matches only.
 pub fn is_na(s: &str) -> bool {
@@ -54,13 +54,18 @@ pub enum Token {
 
 /// Classifies one field the way pandas' C parser would.
 pub fn classify(s: &str) -> Token {
-    number(s).unwrap_or_else(|| classify_general(s))
+    number(s, true).unwrap_or_else(|| classify_general(s))
 }
 
-/// The common shapes in one scan: `-?[0-9]{1,18}` is an int (it fits an `i64`), and
+/// [`classify`], with `Float(0.0)` for plain decimals when the value is not kept.
+fn classify_for(s: &str, keep: bool) -> Token {
+    number(s, keep).unwrap_or_else(|| classify_general(s))
+}
+
+/// The common shapes in one scan (`value = false` skips computing a float's value): `-?[0-9]{1,18}` is an int (it fits an `i64`), and
 /// `-?[0-9]*(\.[0-9]*)?([eE][-+]?[0-9]+)?` with a digit is a float. `None` for anything
 /// else, which [`classify_general`] decides; no NA or boolean token has these shapes.
-fn number(s: &str) -> Option<Token> {
+fn number(s: &str, value: bool) -> Option<Token> {
     let b = s.as_bytes();
     let (neg, d) = match b.first()? {
         b'-' => (true, &b[1..]),
@@ -97,6 +102,10 @@ fn number(s: &str) -> Option<Token> {
     }
     if at != d.len() {
         return None;
+    }
+    if !value {
+        // Every string of this shape parses (overflow gives inf): the type is certain.
+        return Some(Token::Float(0.0));
     }
     Some(Token::Float(
         exact_decimal(d, whole, frac, at)
@@ -182,18 +191,21 @@ enum Builder {
     Float(Vec<f64>),
     Bool(Vec<u8>),
     Str(StrColumn),
+    /// Floats, counted but not kept ([`Need::Profile`]): rows and nulls.
+    FloatCount(usize, usize),
     /// Became a string column after typed values: read again in a second pass.
     Reread,
 }
 
 impl Builder {
-    fn push(&mut self, tok: Token, s: &str) {
+    fn push(&mut self, tok: Token, s: &str, keep: bool) {
         match self {
             Builder::Empty(n) => {
                 let n = *n;
                 *self = match tok {
                     Token::Na => Builder::Empty(n + 1),
                     Token::Int(i) if n == 0 => Builder::Int(vec![i]),
+                    Token::Int(_) | Token::Float(_) if !keep => Builder::FloatCount(n + 1, n),
                     Token::Int(i) => Builder::Float(nan_then(n, i as f64)),
                     Token::Float(f) => Builder::Float(nan_then(n, f)),
                     Token::Bool(b) => {
@@ -213,8 +225,11 @@ impl Builder {
             }
             Builder::Int(v) => match tok {
                 Token::Int(i) => v.push(i),
+                // pandas: an int column with a null or a decimal becomes float64.
+                Token::Na | Token::Float(_) if !keep => {
+                    *self = Builder::FloatCount(v.len() + 1, usize::from(tok == Token::Na));
+                }
                 Token::Na | Token::Float(_) => {
-                    // pandas: an int column with a null or a decimal becomes float64.
                     let mut f: Vec<f64> = v.iter().map(|&i| i as f64).collect();
                     f.push(if let Token::Float(x) = tok {
                         x
@@ -231,6 +246,14 @@ impl Builder {
                 Token::Float(f) => v.push(f),
                 Token::Bool(_) | Token::Str => *self = Builder::Reread,
             },
+            Builder::FloatCount(n, nulls) => match tok {
+                Token::Na => {
+                    *n += 1;
+                    *nulls += 1;
+                }
+                Token::Int(_) | Token::Float(_) => *n += 1,
+                Token::Bool(_) | Token::Str => *self = Builder::Reread,
+            },
             Builder::Bool(v) => match tok {
                 Token::Na => v.push(BOOL_NULL),
                 Token::Bool(b) => v.push(u8::from(b)),
@@ -243,8 +266,8 @@ impl Builder {
 
     /// Appends the builder of the rows that follow (a later chunk of the file), with the
     /// outcome the one-pass read of both would have had.
-    fn append(self, next: Builder) -> Builder {
-        use Builder::{Bool, Empty, Float, Int, Reread, Str};
+    fn append(self, next: Builder, keep: bool) -> Builder {
+        use Builder::{Bool, Empty, Float, FloatCount, Int, Reread, Str};
         let floats = |v: Vec<i64>| v.into_iter().map(|i| i as f64).collect::<Vec<f64>>();
         match (self, next) {
             (Reread, _) | (_, Reread) => Reread,
@@ -252,7 +275,14 @@ impl Builder {
             (Empty(0), b) => b,
             (a, Empty(0)) => a,
             (Empty(n), Empty(m)) => Empty(n + m),
+            (Empty(n), FloatCount(l, nulls)) => FloatCount(n + l, n + nulls),
+            (FloatCount(l, nulls), Empty(m)) => FloatCount(l + m, nulls + m),
+            (Int(a), FloatCount(l, nulls)) => FloatCount(a.len() + l, nulls),
+            (FloatCount(l, nulls), Int(b)) => FloatCount(l + b.len(), nulls),
+            (FloatCount(l, a), FloatCount(m, b)) => FloatCount(l + m, a + b),
             // pandas: an int column with a null becomes float64.
+            (Empty(n), Int(v)) if !keep => FloatCount(n + v.len(), n),
+            (Int(v), Empty(m)) if !keep => FloatCount(v.len() + m, m),
             (Empty(n), Int(v)) => Float(nan_then_all(n, floats(v))),
             (Empty(n), Float(v)) => Float(nan_then_all(n, v)),
             (Empty(n), Bool(v)) => {
@@ -324,12 +354,13 @@ impl Builder {
             Builder::Float(v) => v.reserve(n),
             Builder::Bool(v) => v.reserve(n),
             Builder::Str(c) => c.codes.reserve(n),
-            Builder::Empty(_) | Builder::Reread => {}
+            Builder::Empty(_) | Builder::FloatCount(..) | Builder::Reread => {}
         }
     }
 
     fn finish(self, name: String) -> Option<Column> {
         let (dtype, values, nulls) = match self {
+            Builder::FloatCount(n, nulls) => (Dtype::Float64, Values::Dropped(n), nulls),
             // pandas reads an all-empty column as float64 full of NaN.
             Builder::Empty(n) => (Dtype::Float64, Values::Float(vec![f64::NAN; n]), n),
             Builder::Int(v) => (Dtype::Int64, Values::Int(v), 0),
@@ -467,14 +498,16 @@ const PARALLEL_MIN_BYTES: u64 = 8 << 20;
 /// Reads a CSV file: in chunks on every core when the file has no quote character (so every
 /// line break ends a record), otherwise, or after any problem, in one pass that reports the
 /// exact row.
-pub fn read(path: &Path) -> Result<Table, DataError> {
+/// With [`Need::Profile`] float values are counted, not kept.
+pub fn read(path: &Path, need: Need) -> Result<Table, DataError> {
+    let keep = need == Need::Values;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if threads > 1 {
-        if let Some(t) = read_parallel(path, threads.min(8), PARALLEL_MIN_BYTES) {
+        if let Some(t) = read_parallel(path, threads.min(8), PARALLEL_MIN_BYTES, keep) {
             return Ok(t);
         }
     }
-    read_serial(path)
+    read_serial(path, keep)
 }
 
 /// A reader that notes whether a quote character passed through it.
@@ -499,6 +532,7 @@ fn read_chunk(
     (start, end): (u64, u64),
     width: usize,
     room: u64,
+    keep: bool,
 ) -> Option<(Vec<Builder>, usize)> {
     let mut file = File::open(path).ok()?;
     file.seek(SeekFrom::Start(start)).ok()?;
@@ -524,7 +558,7 @@ fn read_chunk(
         for (b, to) in builders.iter_mut().zip(rec.bounds_ends()) {
             let s = &text[from..to];
             from = to;
-            b.push(classify(s), s);
+            b.push(classify_for(s, keep), s, keep);
         }
         if rows == 1 {
             // A line is its fields, the commas and the line break.
@@ -539,7 +573,7 @@ fn read_chunk(
 }
 
 /// The parallel read; `None` sends the caller to the one-pass read.
-fn read_parallel(path: &Path, threads: usize, min_bytes: u64) -> Option<Table> {
+fn read_parallel(path: &Path, threads: usize, min_bytes: u64, keep: bool) -> Option<Table> {
     let len = std::fs::metadata(path).ok()?.len();
     if len < min_bytes {
         return None;
@@ -575,7 +609,7 @@ fn read_parallel(path: &Path, threads: usize, min_bytes: u64) -> Option<Table> {
             .map(|(k, w)| {
                 let (a, b) = (w[0], w[1]);
                 let room = if k == 0 { len - body } else { b - a };
-                sc.spawn(move || read_chunk(path, (a, b), width, room))
+                sc.spawn(move || read_chunk(path, (a, b), width, room, keep))
             })
             .collect();
         handles
@@ -591,7 +625,7 @@ fn read_parallel(path: &Path, threads: usize, min_bytes: u64) -> Option<Table> {
         builders = builders
             .into_iter()
             .zip(next)
-            .map(|(a, b)| a.append(b))
+            .map(|(a, b)| a.append(b, keep))
             .collect();
     }
     let columns = finish_columns(path, builders, &names, width).ok()?;
@@ -638,7 +672,7 @@ fn finish_columns(
 }
 
 /// Reads a CSV file in one pass.
-fn read_serial(path: &Path) -> Result<Table, DataError> {
+fn read_serial(path: &Path, keep: bool) -> Result<Table, DataError> {
     let mut rdr = open(path)?;
     let mut rec = ::csv::ByteRecord::new();
     let has_header = rdr
@@ -669,7 +703,7 @@ fn read_serial(path: &Path) -> Result<Table, DataError> {
         for (b, end) in builders.iter_mut().zip(rec.bounds_ends()) {
             let s = &text[start..end];
             start = end;
-            b.push(classify(s), s);
+            b.push(classify_for(s, keep), s, keep);
         }
     }
     check_closed_quotes(path, last_start)?;
@@ -807,23 +841,49 @@ mod tests {
         format!("{} {:?}", t.rows, t.columns)
     }
 
+    /// What a profile-only read must get right: per column the dtype, length, nulls, kind.
+    fn profile(t: &Table) -> String {
+        let cols: Vec<String> = t.columns.iter().map(column_profile).collect();
+        format!("{} {}", t.rows, cols.join("; "))
+    }
+
+    fn column_profile(c: &Column) -> String {
+        format!(
+            "{} {:?} {} {} {:?}",
+            c.name,
+            c.dtype,
+            c.len(),
+            c.null_count,
+            super::super::kinds::infer(c)
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(500))]
         /// Chunked reading gives the table the one-pass read gives, for any split.
         #[test]
         fn parallel_equals_serial(rows in table(), threads in 2usize..6, crlf: bool) {
             let f = write(&rows, crlf);
-            let serial = read_serial(f.path()).unwrap();
-            let parallel = read_parallel(f.path(), threads, 0).expect("no quotes: parallel path");
+            let serial = read_serial(f.path(), true).unwrap();
+            let parallel = read_parallel(f.path(), threads, 0, true).expect("no quotes: parallel path");
             prop_assert_eq!(shape(&parallel), shape(&serial));
+            // A profile-only read, either way, profiles as the full read does.
+            let lean = read_serial(f.path(), false).unwrap();
+            let lean_parallel = read_parallel(f.path(), threads, 0, false).expect("parallel");
+            prop_assert_eq!(profile(&lean), profile(&serial));
+            prop_assert_eq!(profile(&lean_parallel), profile(&serial));
         }
     }
 
     /// The column one builder makes of `texts`; a column that must be read again is built
     /// from the texts as strings, as the second pass does.
     fn resolved(b: Builder, texts: &[&str]) -> String {
+        resolved_column(b, texts, |c| format!("{c:?}"))
+    }
+
+    fn resolved_column(b: Builder, texts: &[&str], show: impl Fn(&Column) -> String) -> String {
         if let Some(c) = b.finish("c".into()) {
-            return format!("{c:?}");
+            return show(&c);
         }
         let mut s = StrColumn::default();
         for t in texts {
@@ -836,21 +896,18 @@ mod tests {
             .filter(|&&c| c == super::super::column::NULL_CODE)
             .count();
         let values = Values::Str(s);
-        format!(
-            "{:?}",
-            Column {
-                name: "c".into(),
-                dtype: Dtype::Object,
-                values,
-                null_count,
-            }
-        )
+        show(&Column {
+            name: "c".into(),
+            dtype: Dtype::Object,
+            values,
+            null_count,
+        })
     }
 
-    fn built(texts: &[&str]) -> Builder {
+    fn built(texts: &[&str], keep: bool) -> Builder {
         let mut b = Builder::Empty(0);
         for t in texts {
-            b.push(classify(t), t);
+            b.push(classify_for(t, keep), t, keep);
         }
         b
     }
@@ -871,10 +928,22 @@ mod tests {
         }
         assert_eq!(seqs.len(), 1 + 8 + 64 + 512 + 4096);
         for s in &seqs {
-            let whole = resolved(built(s), s);
+            let whole = resolved(built(s, true), s);
+            let whole_profile = resolved_column(built(s, true), s, column_profile);
+            assert_eq!(
+                resolved_column(built(s, false), s, column_profile),
+                whole_profile,
+                "{s:?} profile-only"
+            );
             for k in 0..=s.len() {
-                let merged = built(&s[..k]).append(built(&s[k..]));
+                let merged = built(&s[..k], true).append(built(&s[k..], true), true);
                 assert_eq!(resolved(merged, s), whole, "{s:?} split at {k}");
+                let lean = built(&s[..k], false).append(built(&s[k..], false), false);
+                assert_eq!(
+                    resolved_column(lean, s, column_profile),
+                    whole_profile,
+                    "{s:?} profile-only, split at {k}"
+                );
             }
         }
     }
@@ -886,7 +955,7 @@ mod tests {
             let frac = if fd == 0 { String::new() } else { format!(".{:0fd$}", f % 10u64.pow(fd as u32)) };
             let s = format!("{}{w}{frac}{}", if neg { "-" } else { "" }, if exp { format!("e{e}") } else { String::new() });
             let want: f64 = s.parse().unwrap();
-            match number(&s) {
+            match number(&s, true) {
                 Some(Token::Float(x)) => prop_assert_eq!(x.to_bits(), want.to_bits(), "{}", s),
                 Some(Token::Int(i)) => prop_assert_eq!(i as f64, want, "{}", s),
                 other => prop_assert!(false, "{} gave {:?}", s, other),
@@ -896,7 +965,7 @@ mod tests {
         /// The one-scan number path agrees with the general classifier wherever it answers.
         #[test]
         fn number_fast_path_agrees(s in "[-+]?[0-9]{0,20}(\\.[0-9]{0,4})?([eE][-+]?[0-9]{0,3})?|.{0,6}") {
-            if let Some(t) = number(&s) {
+            if let Some(t) = number(&s, true) {
                 prop_assert_eq!(t, classify_general(&s), "{:?}", s);
             }
         }
@@ -926,7 +995,7 @@ mod tests {
             ("1.#IND", None),
             ("", None),
         ] {
-            assert_eq!(number(s), want, "{s:?}");
+            assert_eq!(number(s, true), want, "{s:?}");
             if let Some(t) = want {
                 assert_eq!(classify_general(s), t, "{s:?}");
             }
@@ -937,8 +1006,8 @@ mod tests {
     fn quotes_send_the_read_to_one_pass() {
         let f = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(f.path(), "a,b\n1,\"x\ny\"\n2,z\n3,w\n").unwrap();
-        assert!(read_parallel(f.path(), 2, 0).is_none());
-        let t = read(f.path()).unwrap();
+        assert!(read_parallel(f.path(), 2, 0, true).is_none());
+        let t = read(f.path(), Need::Values).unwrap();
         assert_eq!(t.rows, 3);
     }
 }

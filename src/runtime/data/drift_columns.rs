@@ -99,7 +99,7 @@ fn numeric(col: &Column) -> Option<Vec<f64>> {
                 .map(|&b| f64::from(b))
                 .collect(),
         ),
-        Values::Str(_) | Values::Datetime(_) | Values::Other(_) => None,
+        Values::Str(_) | Values::Datetime(_) | Values::Other(_) | Values::Dropped(_) => None,
     }
 }
 

@@ -12,7 +12,7 @@ pub const INTEGER_CARDINALITY_LIMIT: usize = 10;
 /// The kind of one column.
 pub fn infer(col: &Column) -> ColumnKind {
     match &col.values {
-        Values::Float(_) => ColumnKind::Num,
+        Values::Float(_) | Values::Dropped(_) => ColumnKind::Num,
         Values::Int(v) => {
             if distinct_at_most(v, INTEGER_CARDINALITY_LIMIT) {
                 ColumnKind::Cat

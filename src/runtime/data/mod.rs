@@ -77,8 +77,18 @@ impl DataError {
     }
 }
 
+/// What a read must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Every value (drift, expectations).
+    Values,
+    /// Types, kinds and null counts only: a CSV read may drop float values
+    /// ([`column::Values::Dropped`]), which halves its memory and time.
+    Profile,
+}
+
 /// Reads `path` as `format` (or as its extension implies).
-pub fn load(path: &Path, format: Option<Format>) -> Result<Table, DataError> {
+pub fn load(path: &Path, format: Option<Format>, need: Need) -> Result<Table, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| {
         DataError::new(
             path,
@@ -101,7 +111,7 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Table, DataError> {
         ));
     }
     match format.unwrap_or_else(|| Format::from_path(path)) {
-        Format::Csv => csv::read(path),
+        Format::Csv => csv::read(path, need),
         Format::Parquet => parquet::read(path),
     }
 }

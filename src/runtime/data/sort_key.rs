@@ -83,7 +83,7 @@ pub fn counts(col: &Column) -> Option<BTreeMap<Key, u64>> {
                 out.insert(Key::Str(v.clone()), n);
             }
         }
-        Values::Datetime(_) | Values::Other(_) => return None,
+        Values::Datetime(_) | Values::Other(_) | Values::Dropped(_) => return None,
     }
     Some(out)
 }

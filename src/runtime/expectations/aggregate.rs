@@ -79,7 +79,7 @@ pub fn column_mean(col: &Column) -> Result<Option<f64>, String> {
         Values::Bool(v) => v.iter().map(|&b| usize::from(b == 1)).sum::<usize>() as f64,
         // pandas sums the strings, then adds the integer start value: Python's TypeError.
         Values::Str(_) => return Err("can only concatenate str (not \"int\") to str".into()),
-        Values::Datetime(_) | Values::Other(_) => {
+        Values::Datetime(_) | Values::Other(_) | Values::Dropped(_) => {
             return Err(format!(
                 "cannot compute the mean of a column of dtype {}",
                 col.dtype.type_name()

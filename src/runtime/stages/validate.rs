@@ -19,7 +19,7 @@ use crate::runtime::data::drift_columns::{self, DriftReport};
 use crate::runtime::data::quality::{
     self, ColumnProfile, DEFAULT_MAX_NULL_RATIO, QualitySettings, SchemaReport,
 };
-use crate::runtime::data::{self, Format, Table};
+use crate::runtime::data::{self, Format, Need, Table};
 use crate::runtime::expectations::{self, ExpectationResult};
 use crate::runtime::log;
 
@@ -198,8 +198,8 @@ pub struct ValidateReport {
     pub checks: Vec<CheckEntry>,
 }
 
-fn load(path: &Path, format: Option<Format>) -> Result<Table, Exit> {
-    data::load(path, format).map_err(|e| {
+fn load(path: &Path, format: Option<Format>, need: Need) -> Result<Table, Exit> {
+    data::load(path, format, need).map_err(|e| {
         report::error(&e.message, Some(&e.hint));
         Exit::Error
     })
@@ -240,8 +240,14 @@ fn execute(s: &Settings) -> Result<ValidateReport, Exit> {
         let r = s
             .reference
             .as_ref()
-            .map(|p| sc.spawn(move || load(p, s.format)));
-        let t = load(&s.data, s.format);
+            .map(|p| sc.spawn(move || load(p, s.format, Need::Values)));
+        // Schema and null checks alone need no float values.
+        let need = if s.reference.is_some() || suite.is_some() {
+            Need::Values
+        } else {
+            Need::Profile
+        };
+        let t = load(&s.data, s.format, need);
         (t, r.map(|h| h.join().unwrap_or(Err(Exit::Error))))
     });
     let table = table?;
