@@ -71,34 +71,54 @@ fn number(s: &str, value: bool) -> Option<Token> {
         b'-' => (true, &b[1..]),
         _ => (false, b),
     };
-    let digits = |from: usize| d[from..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let whole = digits(0);
+    // One pass: the digits as an integer (wrapping past 19 digits, when it is not used),
+    // the count before and after the point, then an optional exponent.
+    let mut m: u64 = 0;
+    let mut at = 0;
+    while at < d.len() && d[at].is_ascii_digit() {
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d[at] - b'0'));
+        at += 1;
+    }
+    let whole = at;
     if whole == d.len() {
         if whole == 0 || whole > 18 {
             return None;
         }
-        let v = d.iter().fold(0i64, |v, &c| v * 10 + i64::from(c - b'0'));
+        let v = m.cast_signed();
         return Some(Token::Int(if neg { -v } else { v }));
     }
-    let mut at = whole;
     let mut frac = 0;
     if d[at] == b'.' {
-        frac = digits(at + 1);
-        at += 1 + frac;
+        at += 1;
+        while at < d.len() && d[at].is_ascii_digit() {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d[at] - b'0'));
+            at += 1;
+        }
+        frac = at - whole - 1;
     }
     if whole + frac == 0 {
         return None;
     }
+    let mut exp: i64 = 0;
     if at < d.len() && matches!(d[at], b'e' | b'E') {
         at += 1;
+        let minus = at < d.len() && d[at] == b'-';
         if at < d.len() && matches!(d[at], b'-' | b'+') {
             at += 1;
         }
-        let exp = digits(at);
-        if exp == 0 {
+        let first = at;
+        while at < d.len() && d[at].is_ascii_digit() {
+            exp = exp
+                .saturating_mul(10)
+                .saturating_add(i64::from(d[at] - b'0'));
+            at += 1;
+        }
+        if at == first {
             return None;
         }
-        at += exp;
+        if minus {
+            exp = -exp;
+        }
     }
     if at != d.len() {
         return None;
@@ -107,47 +127,28 @@ fn number(s: &str, value: bool) -> Option<Token> {
         // Every string of this shape parses (overflow gives inf): the type is certain.
         return Some(Token::Float(0.0));
     }
-    Some(Token::Float(
-        exact_decimal(d, whole, frac, at)
-            .map_or_else(|| s.parse::<f64>().ok(), |x| Some(if neg { -x } else { x }))?,
-    ))
+    let x = exact_decimal(m, whole + frac, exp - i64::try_from(frac).ok()?)
+        .or_else(|| s.parse::<f64>().ok().map(f64::abs))?;
+    Some(Token::Float(if neg { -x } else { x }))
 }
 
-/// Clinger's fast path: a decimal whose digits form an integer `m <= 2^53` and whose power of
-/// ten `|e| <= 22` is `m * 10^e` or `m / 10^-e` rounded once, because both operands are exact
-/// doubles and IEEE multiplication and division round correctly. That is the value a
-/// correctly rounding parser (Rust's `parse`) returns. `None` outside that range.
-fn exact_decimal(d: &[u8], whole: usize, frac: usize, end: usize) -> Option<f64> {
+/// Clinger's fast path: a decimal whose `digits` form an integer `m <= 2^53` and whose
+/// power of ten `|e| <= 22` is `m * 10^e` or `m / 10^-e` rounded once, because both
+/// operands are exact doubles and IEEE multiplication and division round correctly. That is
+/// the value a correctly rounding parser (Rust's `parse`) returns. `None` outside that range.
+fn exact_decimal(m: u64, digits: usize, e: i64) -> Option<f64> {
     const POW10: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
-    if whole + frac > 19 {
+    if digits > 19 || m > 1 << 53 {
         return None;
     }
-    let digits = d[..whole]
-        .iter()
-        .chain(&d[whole + 1..(whole + 1 + frac).min(d.len())]);
-    let m = digits.fold(0u64, |m, &c| m * 10 + u64::from(c - b'0'));
-    if m > 1 << 53 {
-        return None;
-    }
-    let mut e = -i64::try_from(frac).ok()?;
-    let exp_at = if frac > 0 || d.get(whole) == Some(&b'.') {
-        whole + 1 + frac
-    } else {
-        whole
-    };
-    if exp_at < end {
-        let t = std::str::from_utf8(&d[exp_at + 1..end]).ok()?;
-        e += t.parse::<i64>().ok()?;
-    }
+    let p = usize::try_from(e.unsigned_abs())
+        .ok()
+        .filter(|&p| p <= 22)?;
     let m = m as f64;
-    match usize::try_from(e.unsigned_abs()).ok().filter(|&p| p <= 22) {
-        Some(p) if e >= 0 => Some(m * POW10[p]),
-        Some(p) => Some(m / POW10[p]),
-        None => None,
-    }
+    Some(if e >= 0 { m * POW10[p] } else { m / POW10[p] })
 }
 
 /// [`classify`] for every shape: NA tokens, booleans, blanks around numbers, `+`, `inf`.
@@ -510,23 +511,14 @@ pub fn read(path: &Path, need: Need) -> Result<Table, DataError> {
     read_serial(path, keep)
 }
 
-/// A reader that notes whether a quote character passed through it.
-struct QuoteSpy<R> {
-    inner: R,
-    seen: bool,
-}
-
-impl<R: Read> Read for QuoteSpy<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.seen |= buf[..n].contains(&b'"');
-        Ok(n)
-    }
-}
-
-/// One chunk's builders and row count; `None` when it holds a quote or a problem. After the
-/// first record the builders reserve room for about `room` bytes' worth of rows (the first
-/// chunk for the whole file, as the others are appended to it).
+/// One chunk's builders and row count; `None` when it holds a quote, a lone carriage return,
+/// a ragged row, invalid UTF-8 or a read error (the one-pass read then says which).
+///
+/// Without quotes a record is a line and a field is the text between commas, so lines are
+/// split directly, as the `csv` crate would split them: `\n` and `\r\n` end a record,
+/// blank lines are skipped. After the first record the builders reserve room for about
+/// `room` bytes' worth of rows (the first chunk for the whole file, as the others are
+/// appended to it).
 fn read_chunk(
     path: &Path,
     (start, end): (u64, u64),
@@ -536,40 +528,75 @@ fn read_chunk(
 ) -> Option<(Vec<Builder>, usize)> {
     let mut file = File::open(path).ok()?;
     file.seek(SeekFrom::Start(start)).ok()?;
-    let spy = QuoteSpy {
-        inner: file.take(end - start),
-        seen: false,
-    };
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(spy);
-    let mut rec = ::csv::ByteRecord::new();
+    let mut input = file.take(end - start);
     let mut builders: Vec<Builder> = (0..width).map(|_| Builder::Empty(0)).collect();
     let mut rows = 0usize;
-    while rdr.read_byte_record(&mut rec).ok()? {
-        if rdr.get_ref().seen || rec.len() != width {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = input.read(&mut buf[filled..]).ok()?;
+        filled += n;
+        let upto = if n == 0 {
+            filled
+        } else {
+            match buf[..filled].iter().rposition(|&b| b == b'\n') {
+                Some(p) => p + 1,
+                None => continue,
+            }
+        };
+        let block = &buf[..upto];
+        if block.contains(&b'"') {
             return None;
         }
-        rows += 1;
-        let text = std::str::from_utf8(rec.as_slice()).ok()?;
-        let mut from = 0;
-        for (b, to) in builders.iter_mut().zip(rec.bounds_ends()) {
-            let s = &text[from..to];
-            from = to;
-            b.push(classify_for(s, keep), s, keep);
-        }
-        if rows == 1 {
-            // A line is its fields, the commas and the line break.
-            let line = (text.len() + width) as u64;
-            let estimate = usize::try_from(room / line.max(1) * 11 / 10).unwrap_or(0);
-            for b in &mut builders {
-                b.reserve(estimate);
+        let crlf = block.contains(&b'\r');
+        for line in std::str::from_utf8(block).ok()?.split('\n') {
+            let line = if crlf {
+                let l = line.strip_suffix('\r').unwrap_or(line);
+                if l.contains('\r') {
+                    return None;
+                }
+                l
+            } else {
+                line
+            };
+            if line.is_empty() {
+                continue;
+            }
+            // Fields end at commas (ASCII, so every slice is on a character boundary).
+            let mut col = 0;
+            let mut from = 0;
+            for (i, &c) in line.as_bytes().iter().enumerate() {
+                if c == b',' {
+                    let s = &line[from..i];
+                    builders.get_mut(col)?.push(classify_for(s, keep), s, keep);
+                    col += 1;
+                    from = i + 1;
+                }
+            }
+            let s = &line[from..];
+            builders.get_mut(col)?.push(classify_for(s, keep), s, keep);
+            if col + 1 != width {
+                return None;
+            }
+            rows += 1;
+            if rows == 1 {
+                // A line is its text and its line break.
+                let per_line = line.len() as u64 + 1;
+                let estimate = usize::try_from(room / per_line * 11 / 10).unwrap_or(0);
+                for b in &mut builders {
+                    b.reserve(estimate);
+                }
             }
         }
+        if n == 0 {
+            return Some((builders, rows));
+        }
+        buf.copy_within(upto..filled, 0);
+        filled -= upto;
     }
-    (!rdr.get_ref().seen).then_some((builders, rows))
 }
 
 /// The parallel read; `None` sends the caller to the one-pass read.
@@ -998,6 +1025,51 @@ mod tests {
             assert_eq!(number(s, true), want, "{s:?}");
             if let Some(t) = want {
                 assert_eq!(classify_general(s), t, "{s:?}");
+            }
+        }
+    }
+
+    proptest! {
+        /// On any quote-free bytes (ragged rows, blank lines, lone `\r`, bad UTF-8) the chunked
+        /// read either gives what the one-pass read gives or steps aside for it.
+        #[test]
+        fn parallel_never_disagrees(
+            lines in prop::collection::vec(
+                ("[a1. e\\-]{0,3}", "[a1. e\\-]{0,3}", 0usize..12),
+                0..40,
+            ),
+            threads in 2usize..5,
+        ) {
+            let mut bytes = b"x,y\n".to_vec();
+            for (a, b, variant) in &lines {
+                let line = match variant {
+                    0 => format!("{a},{b},z\n"), // ragged
+                    1 => format!("{a},{b}\r"),   // a lone carriage return
+                    2 => "\n".to_owned(),        // blank
+                    3 => format!("{a},{b}\r\n"),
+                    4 => format!("{a},\u{e9}{b}\n"),
+                    5 => format!("{a},{b}\u{ff}\n").replace('\u{ff}', "\u{fffd}"),
+                    _ => format!("{a},{b}\n"),
+                };
+                bytes.extend(line.as_bytes());
+                if *variant == 5 {
+                    bytes.push(0xff); // invalid UTF-8
+                    bytes.push(b'\n');
+                }
+            }
+            let f = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(f.path(), &bytes).unwrap();
+            let serial = read_serial(f.path(), true);
+            match read_parallel(f.path(), threads, 0, true) {
+                Some(p) => {
+                    prop_assert!(serial.is_ok(), "{:?}", String::from_utf8_lossy(&bytes));
+                    prop_assert_eq!(shape(&p), shape(&serial.unwrap()));
+                }
+                // Stepping aside is only allowed for what the chunked reader cannot split.
+                None => prop_assert!(
+                    serial.is_err() || bytes.contains(&b'\r'),
+                    "{:?}", String::from_utf8_lossy(&bytes)
+                ),
             }
         }
     }
