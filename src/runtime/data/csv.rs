@@ -66,17 +66,17 @@ fn classify_for(s: &str, keep: bool) -> Token {
 /// `-?[0-9]*(\.[0-9]*)?([eE][-+]?[0-9]+)?` with a digit is a float. `None` for anything
 /// else, which [`classify_general`] decides; no NA or boolean token has these shapes.
 fn number(s: &str, value: bool) -> Option<Token> {
-    let b = s.as_bytes();
-    let (neg, d) = match b.first()? {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
+    let bytes = s.as_bytes();
+    let (neg, d) = match bytes.first()? {
+        b'-' => (true, &bytes[1..]),
+        _ => (false, bytes),
     };
     // One pass: the digits as an integer (wrapping past 19 digits, when it is not used),
     // the count before and after the point, then an optional exponent.
-    let mut m: u64 = 0;
+    let mut mantissa: u64 = 0;
     let mut at = 0;
     while at < d.len() && d[at].is_ascii_digit() {
-        m = m.wrapping_mul(10).wrapping_add(u64::from(d[at] - b'0'));
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d[at] - b'0'));
         at += 1;
     }
     let whole = at;
@@ -84,14 +84,14 @@ fn number(s: &str, value: bool) -> Option<Token> {
         if whole == 0 || whole > 18 {
             return None;
         }
-        let v = m.cast_signed();
-        return Some(Token::Int(if neg { -v } else { v }));
+        let int = mantissa.cast_signed();
+        return Some(Token::Int(if neg { -int } else { int }));
     }
     let mut frac = 0;
     if d[at] == b'.' {
         at += 1;
         while at < d.len() && d[at].is_ascii_digit() {
-            m = m.wrapping_mul(10).wrapping_add(u64::from(d[at] - b'0'));
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d[at] - b'0'));
             at += 1;
         }
         frac = at - whole - 1;
@@ -127,7 +127,7 @@ fn number(s: &str, value: bool) -> Option<Token> {
         // Every string of this shape parses (overflow gives inf): the type is certain.
         return Some(Token::Float(0.0));
     }
-    let x = exact_decimal(m, whole + frac, exp - i64::try_from(frac).ok()?)
+    let x = exact_decimal(mantissa, whole + frac, exp - i64::try_from(frac).ok()?)
         .or_else(|| s.parse::<f64>().ok().map(f64::abs))?;
     Some(Token::Float(if neg { -x } else { x }))
 }
