@@ -84,7 +84,7 @@ fn number(s: &str, value: bool) -> Option<Token> {
         if whole == 0 || whole > 18 {
             return None;
         }
-        let int = mantissa.cast_signed();
+        let int = i64::try_from(mantissa).ok()?;
         return Some(Token::Int(if neg { -int } else { int }));
     }
     let mut frac = 0;
