@@ -21,7 +21,60 @@ fn options() -> serde_saphyr::SerializerOptions {
 
 /// Serializes one value with the project's YAML style.
 pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, EmitError> {
-    serde_saphyr::to_string_with_options(value, options()).map_err(|e| EmitError(e.to_string()))
+    let value = serde_json::to_value(value).map_err(|e| EmitError(e.to_string()))?;
+    serde_saphyr::to_string_with_options(&PsychSafe(&value), options())
+        .map_err(|e| EmitError(e.to_string()))
+}
+
+/// A value whose strings are double-quoted wherever Ruby's Psych, which GitLab reads YAML
+/// with, would not read them back as the same string. serde-saphyr's YAML 1.1 quoting covers
+/// the standard cases (`on`, `0755`, `3.10`); Psych goes further, for example dropping `,` and
+/// `_` from numbers (`0755,` is 493, `1,000` is 1000).
+struct PsychSafe<'a>(&'a serde_json::Value);
+
+fn psych_reads_back(s: &str) -> bool {
+    matches!(crate::yaml::scalar::resolve_plain(s), crate::yaml::Value::Str(t) if t == s)
+}
+
+fn serialize_text<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
+    if psych_reads_back(s) {
+        ser.serialize_str(s)
+    } else {
+        serde_saphyr::DoubleQuoted(s).serialize(ser)
+    }
+}
+
+struct PsychKey<'a>(&'a str);
+
+impl Serialize for PsychKey<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        serialize_text(self.0, ser)
+    }
+}
+
+impl Serialize for PsychSafe<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde_json::Value;
+        match self.0 {
+            Value::String(s) => serialize_text(s, ser),
+            Value::Array(items) => {
+                let mut seq = ser.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&PsychSafe(item))?;
+                }
+                seq.end()
+            }
+            Value::Object(members) => {
+                let mut map = ser.serialize_map(Some(members.len()))?;
+                for (k, v) in members {
+                    map.serialize_entry(&PsychKey(k), &PsychSafe(v))?;
+                }
+                map.end()
+            }
+            other => other.serialize(ser),
+        }
+    }
 }
 
 /// The body of the file (everything after the banner): top-level sections separated by a
@@ -98,5 +151,17 @@ mod tests {
             variable_line("Y", "on").expect("emits"),
             "  \"Y\": \"on\"\n"
         );
+    }
+
+    #[test]
+    fn psych_numbers_with_separators_are_quoted() {
+        // Psych drops `,` and `_` from numbers: unquoted, these would reach GitLab as ints.
+        for s in ["0755,", "1,000", "1_000", "0x1_F", "1,5.0"] {
+            let text = to_yaml(&vec![s]).expect("emits");
+            assert_eq!(text, format!("- \"{s}\"\n"), "{s}");
+            let back = crate::yaml::parse(&text).expect("parses").to_json();
+            assert_eq!(back, serde_json::json!([s]));
+        }
+        assert_eq!(to_yaml(&vec!["plain"]).expect("emits"), "- plain\n");
     }
 }

@@ -177,10 +177,13 @@ fn yaml_11_scalars_are_quoted() {
             "0755".into(),
             "1e3".into(),
             "3.10".into(),
+            // Psych drops `,` and `_` from numbers (found by the property test below).
+            "1,000".into(),
+            "1_0".into(),
         ],
         vec!["on".into()],
         vec![],
-        "no".into(),
+        "0755,".into(),
         "registry.example.com/ml".into(),
         "accuracy".into(),
     );
@@ -195,7 +198,15 @@ fn yaml_11_scalars_are_quoted() {
     let tags = &json["on:train"]["tags"];
     assert_eq!(
         tags,
-        &serde_json::json!(["yes", "no", "off", "y", "n", "~", "0755", "1e3", "3.10"]),
+        &serde_json::json!([
+            "yes", "no", "off", "y", "n", "~", "0755", "1e3", "3.10", "1,000", "1_0"
+        ]),
+        "{}",
+        compiled.text
+    );
+    assert_eq!(
+        json["on:train"]["cache"][0]["key"]["files"],
+        serde_json::json!(["0755,"]),
         "{}",
         compiled.text
     );

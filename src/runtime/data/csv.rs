@@ -76,7 +76,9 @@ fn number(s: &str, value: bool) -> Option<Token> {
     let mut mantissa: u64 = 0;
     let mut at = 0;
     while at < d.len() && d[at].is_ascii_digit() {
-        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d[at] - b'0'));
+        mantissa = mantissa
+            .wrapping_mul(10)
+            .wrapping_add(u64::from(d[at] - b'0'));
         at += 1;
     }
     let whole = at;
@@ -91,7 +93,9 @@ fn number(s: &str, value: bool) -> Option<Token> {
     if d[at] == b'.' {
         at += 1;
         while at < d.len() && d[at].is_ascii_digit() {
-            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d[at] - b'0'));
+            mantissa = mantissa
+                .wrapping_mul(10)
+                .wrapping_add(u64::from(d[at] - b'0'));
             at += 1;
         }
         frac = at - whole - 1;
