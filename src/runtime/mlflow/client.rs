@@ -39,6 +39,10 @@ pub enum Retry {
 pub struct Client {
     conn: Connection,
     agent: ureq::Agent,
+    /// For file transfers: no total time limit (a model may be gigabytes), but the
+    /// connection, every read and write, and the answer each wait at most the timeout, as
+    /// MLflow's own `requests` timeout does.
+    transfer: ureq::Agent,
     rng: RefCell<Jitter>,
 }
 
@@ -71,9 +75,20 @@ impl Client {
             .user_agent(format!("mlops/{}", crate::VERSION))
             .build()
             .into();
+        let idle = Some(conn.retry.timeout);
+        let transfer: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(idle)
+            .timeout_per_read(idle)
+            .timeout_per_write(idle)
+            .timeout_recv_response(idle)
+            .user_agent(format!("mlops/{}", crate::VERSION))
+            .build()
+            .into();
         Self {
             conn,
             agent,
+            transfer,
             rng: RefCell::new(Jitter::from_time_and_pid()),
         }
     }
@@ -219,7 +234,7 @@ impl Client {
                 }
             };
             let mut rb = self
-                .agent
+                .transfer
                 .put(url)
                 .header("Content-Type", "application/octet-stream");
             if let Some(a) = self.auth() {
@@ -242,7 +257,7 @@ impl Client {
             detail: e.to_string(),
         };
         self.retrying(what, Retry::Yes, || {
-            let mut rb = self.agent.get(url);
+            let mut rb = self.transfer.get(url);
             if let Some(a) = self.auth() {
                 rb = rb.header("Authorization", &a);
             }
