@@ -758,3 +758,39 @@ fn train_evaluate_register_against_gitlab_subset_with_model_files() {
         "called endpoints GitLab lacks: {unsupported:?}"
     );
 }
+
+/// A script without autolog writes its own files into `$MLOPS_MODEL_DIR`; train uploads them.
+#[test]
+fn files_a_script_writes_into_the_model_dir_reach_the_run() {
+    let Some(_py) = crate::harness::python() else {
+        return;
+    };
+    let fake = GitlabFake::start();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("train.py"),
+        "import os\nd = os.environ['MLOPS_MODEL_DIR']\nos.makedirs(os.path.join(d, 'weights'), exist_ok=True)\nopen(os.path.join(d, 'weights', 'w.bin'), 'wb').write(b'\\x00\\x01')\nopen(os.path.join(d, 'card.md'), 'w').write('model card')\n",
+    )
+    .expect("script");
+    let o = stage(
+        dir,
+        &fake.uri,
+        &["train", "--script", "train.py", "--experiment", "plain"],
+        &[("MLFLOW_TRACKING_TOKEN", TOKEN)],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let files = fake.files_of("candidate:1");
+    assert_eq!(
+        files.keys().cloned().collect::<Vec<_>>(),
+        ["card.md", "weights/w.bin"]
+    );
+    assert_eq!(files["weights/w.bin"], vec![0u8, 1]);
+    let unsupported = fake.state.lock().expect("state").unsupported.clone();
+    assert!(unsupported.is_empty(), "{unsupported:?}");
+}

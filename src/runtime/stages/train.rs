@@ -182,6 +182,17 @@ pub fn run(args: &TrainArgs) -> Exit {
         Ok(p) => p,
         Err(e) => return e,
     };
+    let model_dir = (client.flavour() == Flavour::Gitlab).then(|| Scratch::new("model"));
+    if let Some(dir) = &model_dir {
+        // The script may write its own files there.
+        if let Err(e) = std::fs::create_dir_all(dir.path()) {
+            report::error(
+                &format!("cannot create `{}`: {e}", dir.path().display()),
+                Some("mlops keeps the saved model in the system temp directory (TMPDIR)"),
+            );
+            return Exit::Error;
+        }
+    }
     process::install_signal_handlers();
 
     let setup = Section::start("mlops_train_setup", "Setup: data and MLflow run", false);
@@ -227,7 +238,6 @@ pub fn run(args: &TrainArgs) -> Exit {
         &format!("Training: {}", plan.script),
         false,
     );
-    let model_dir = (client.flavour() == Flavour::Gitlab).then(|| Scratch::new("model"));
     let outcome = train(
         &client,
         &plan,
