@@ -295,7 +295,12 @@ pub fn variable_line(name: &str, value: &str) -> Result<String, EmitError> {
 pub fn banner(config_path: &str, command: &str) -> String {
     crate::templates::render(
         "banner.txt",
-        minijinja::context! { version => crate::VERSION, config => config_path, command => command },
+        minijinja::context! {
+            version => crate::VERSION,
+            config => config_path,
+            command => command,
+            parent => command.contains("--child-pipeline"),
+        },
     )
     .expect("the banner template renders")
 }
