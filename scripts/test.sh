@@ -12,10 +12,12 @@ H="$MLOPS_HARNESS"
 scripts/harness-install.sh
 
 PIDS=()
+M=
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$M" ] && [ "${MLOPS_KEEP_MLFLOW:-}" != 1 ]; then rm -rf "$M"; fi
 }
 trap cleanup EXIT
 
@@ -39,17 +41,20 @@ free_port() { # prints a free loopback port
 # MLflow under GitLab's URL layout (specs/test-harness.md §3), from a pre-migrated database.
 MLFLOW_PORT=${MLFLOW_PORT:-$(free_port)}
 PREFIX=/api/v4/projects/1/ml/mlflow
-rm -rf "$H/mlflow" && mkdir -p "$H/mlflow/artifacts"
-[ -f "$H/mlflow-template.db" ] && cp "$H/mlflow-template.db" "$H/mlflow/mlflow.db"
+# Each run has its own store, so two runs on one checkout do not clobber each other; it is
+# removed on exit unless MLOPS_KEEP_MLFLOW=1 (its server.log helps when a test fails).
+M=$(mktemp -d "$H/mlflow-run.XXXXXX")
+mkdir -p "$M/artifacts"
+[ -f "$H/mlflow-template.db" ] && cp "$H/mlflow-template.db" "$M/mlflow.db"
 MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false "$H/venv/bin/mlflow" server --host 127.0.0.1 \
-  --port "$MLFLOW_PORT" --backend-store-uri "sqlite:///$H/mlflow/mlflow.db" \
-  --artifacts-destination "$H/mlflow/artifacts" --workers 1 --static-prefix "$PREFIX" \
-  >"$H/mlflow/server.log" 2>&1 &
+  --port "$MLFLOW_PORT" --backend-store-uri "sqlite:///$M/mlflow.db" \
+  --artifacts-destination "$M/artifacts" --workers 1 --static-prefix "$PREFIX" \
+  >"$M/server.log" 2>&1 &
 PIDS+=($!)
 t0=$SECONDS
-wait_http "http://127.0.0.1:$MLFLOW_PORT$PREFIX/health" 120 "${PIDS[-1]}" "$H/mlflow/server.log"
-echo "mlflow ready on :$MLFLOW_PORT in $((SECONDS - t0)) s"
-if [ ! -f "$H/mlflow-template.db" ]; then cp "$H/mlflow/mlflow.db" "$H/mlflow-template.db.tmp" && mv "$H/mlflow-template.db.tmp" "$H/mlflow-template.db"; fi
+wait_http "http://127.0.0.1:$MLFLOW_PORT$PREFIX/health" 120 "${PIDS[-1]}" "$M/server.log"
+echo "mlflow ready on :$MLFLOW_PORT in $((SECONDS - t0)) s (store $M)"
+if [ ! -f "$H/mlflow-template.db" ]; then cp "$M/mlflow.db" "$H/mlflow-template.db.tmp.$$" && mv "$H/mlflow-template.db.tmp.$$" "$H/mlflow-template.db"; fi
 
 # moto as the S3 endpoint for DVC (§4).
 S3_PORT=${S3_PORT:-$(free_port)}
