@@ -52,12 +52,8 @@ pub enum Token {
     Str,
 }
 
-/// Classifies one field the way pandas' C parser would.
-pub fn classify(s: &str) -> Token {
-    number(s, true).unwrap_or_else(|| classify_general(s))
-}
-
-/// [`classify`], with `Float(0.0)` for plain decimals when the value is not kept.
+/// Classifies one field the way pandas' C parser would; without `keep`, a plain decimal is
+/// `Float(0.0)` (its value is not computed).
 fn classify_for(s: &str, keep: bool) -> Token {
     number(s, keep).unwrap_or_else(|| classify_general(s))
 }
@@ -155,7 +151,7 @@ fn exact_decimal(m: u64, digits: usize, e: i64) -> Option<f64> {
     Some(if e >= 0 { m * POW10[p] } else { m / POW10[p] })
 }
 
-/// [`classify`] for every shape: NA tokens, booleans, blanks around numbers, `+`, `inf`.
+/// [`classify_for`] for every shape: NA tokens, booleans, blanks around numbers, `+`, `inf`.
 fn classify_general(s: &str) -> Token {
     if is_na(s) {
         return Token::Na;

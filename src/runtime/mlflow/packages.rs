@@ -30,12 +30,6 @@ pub enum Owner {
     Version(String),
 }
 
-impl Owner {
-    fn segment(&self) -> String {
-        self.to_string()
-    }
-}
-
 impl std::fmt::Display for Owner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -82,11 +76,9 @@ pub fn copy_run_files_to_version(
     };
     let files = parse_files_tag(value)
         .ok_or_else(|| CopyError::BadTag(value.chars().take(200).collect()))?;
-    let iid = candidate_iid(run.info.id(), &run.info.artifact_uri)
-        .ok_or_else(|| CopyError::NoCandidate(run.info.id().to_owned()))?;
-    let api = Packages::new(client).ok_or(CopyError::NotGitlab)?;
+    let (api, run_package) = Packages::of_run(client, &run.info)?;
     let scratch = Scratch::new("register");
-    api.download(&Owner::Candidate(iid), &files, scratch.path())?;
+    api.download(&run_package, &files, scratch.path())?;
     api.upload(
         &Owner::Version(version_id.to_owned()),
         scratch.path(),
@@ -260,18 +252,29 @@ impl<'c> Packages<'c> {
         })
     }
 
+    /// The package API and the package of a run (its candidate).
+    pub fn of_run(
+        client: &'c Client,
+        info: &super::types::RunInfo,
+    ) -> Result<(Self, Owner), CopyError> {
+        let iid = candidate_iid(info.id(), &info.artifact_uri)
+            .ok_or_else(|| CopyError::NoCandidate(info.id().to_owned()))?;
+        let api = Self::new(client).ok_or(CopyError::NotGitlab)?;
+        Ok((api, Owner::Candidate(iid)))
+    }
+
     fn url(&self, owner: &Owner, rel: &str) -> String {
         let path: Vec<String> = rel.split('/').map(encode_segment).collect();
         format!(
             "{}/{}/files/{}",
             self.base,
-            encode_segment(&owner.segment()),
+            encode_segment(&owner.to_string()),
             path.join("/")
         )
     }
 
     fn what(owner: &Owner, rel: &str) -> String {
-        format!("packages/ml_models/{}/files/{rel}", owner.segment())
+        format!("packages/ml_models/{owner}/files/{rel}")
     }
 
     /// Uploads `dir/<rel>` for every `rel` in `files`.

@@ -19,7 +19,7 @@ use crate::report::{annotations, dotenv, write_file, write_json};
 use crate::runtime::context::{CiEnv, CommonArgs, Context};
 use crate::runtime::dvc;
 use crate::runtime::log::{self, Section};
-use crate::runtime::mlflow::packages::{self, Owner, Packages, Scratch};
+use crate::runtime::mlflow::packages::{self, Packages, Scratch};
 use crate::runtime::mlflow::tracking::RunStatus;
 use crate::runtime::mlflow::types::{RunInfo, Tag};
 use crate::runtime::mlflow::{self as mlf, Client, Flavour};
@@ -395,27 +395,7 @@ fn upload_model(client: &Client, info: &RunInfo, dir: &Path) -> Result<Vec<Strin
         );
         Exit::Error
     })?;
-    let Some(iid) = packages::candidate_iid(&info.run_id, &info.artifact_uri) else {
-        report::error(
-            &format!(
-                "cannot tell the GitLab candidate id of run {} from its artifact URI `{}`",
-                info.run_id,
-                client.redact(&info.artifact_uri)
-            ),
-            Some(
-                "the model files were not uploaded; is the tracking URI a GitLab project's `/ml/mlflow`?",
-            ),
-        );
-        return Err(Exit::Error);
-    };
-    let Some(api) = Packages::new(client) else {
-        report::error(
-            "the tracking URI does not end in `/ml/mlflow`, so GitLab's package API cannot be found",
-            Some("use `${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/ml/mlflow` as the tracking URI"),
-        );
-        return Err(Exit::Error);
-    };
-    let owner = Owner::Candidate(iid);
+    let (api, owner) = Packages::of_run(client, info).map_err(|e| e.report())?;
     api.upload(&owner, dir, &files)
         .and_then(|()| client.set_run_tag(&info.run_id, packages::FILES_TAG, &tag))
         .map_err(|e| e.report())?;
