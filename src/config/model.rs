@@ -93,7 +93,8 @@ pub struct ModelSettings {
     pub alias: Option<String>,
 
     /// The MLflow experiment name. Default: the model name; on GitLab `<model>-training`,
-    /// because GitLab refuses a registered model named like an existing experiment.
+    /// which keeps training runs apart from the `[model]<name>` experiment GitLab keeps for
+    /// each registered model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 255))]
     pub experiment_name: Option<String>,

@@ -52,9 +52,15 @@ impl VersionRef {
                 .or_else(|| tag(&v.tags, GITLAB_VERSION_TAG).map(str::to_owned))
                 .unwrap_or_else(|| v.version.clone()),
         };
-        let run_id = Some(v.run_id.clone())
-            .filter(|r| !r.is_empty())
-            .or_else(|| tag(&v.tags, RUN_TAG).map(str::to_owned));
+        // On GitLab `run_id` names the version's own candidate, which GitLab creates with
+        // the version (`lib/api/entities/ml/mlflow/model_version.rb`), never the training
+        // run: only the tag mlops writes says where a version came from.
+        let run_id = match flavour {
+            Flavour::Mlflow => Some(v.run_id.clone())
+                .filter(|r| !r.is_empty())
+                .or_else(|| tag(&v.tags, RUN_TAG).map(str::to_owned)),
+            Flavour::Gitlab => tag(&v.tags, RUN_TAG).map(str::to_owned),
+        };
         Self {
             version,
             id: v.version.clone(),

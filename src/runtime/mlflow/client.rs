@@ -332,12 +332,11 @@ impl Client {
         let body = self.redact(body);
         if let Ok(v) = serde_json::from_str::<Value>(&body) {
             if let Some(code) = v.get("error_code").and_then(Value::as_str) {
-                let message = v.get("message").and_then(Value::as_str).unwrap_or_default();
                 return MlflowError::Api {
                     endpoint: endpoint.to_owned(),
                     status,
                     error_code: code.to_owned(),
-                    message: snippet(message),
+                    message: snippet(&message_text(v.get("message"))),
                 };
             }
         }
@@ -370,6 +369,21 @@ fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Atte
             }
         }
         Err(e) => Attempt::Transport(e.to_string()),
+    }
+}
+
+/// The text of an error body's `message`: MLflow sends a string; GitLab sometimes the array
+/// of a service's errors (`["Run's experiment does not belong to this model"]`).
+fn message_text(message: Option<&Value>) -> String {
+    match message {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
     }
 }
 

@@ -39,6 +39,33 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// GitLab's MLflow API authenticates every call with an access token and refuses the job
+/// token (`lib/api/ml/mlflow/entrypoint.rb` has no `job_token_allowed`), so a missing token or
+/// `CI_JOB_TOKEN` is a config error before any request.
+fn check_gitlab_token(
+    token: Option<&str>,
+    token_var: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), (String, String)> {
+    let fix = format!(
+        "create a project access token with the `api` scope and the Developer role (Settings > Access tokens), and store it as the masked CI/CD variable `{token_var}` (Settings > CI/CD > Variables), or set MLFLOW_TRACKING_TOKEN"
+    );
+    match token {
+        None => Err((
+            format!(
+                "GitLab's MLflow API needs an access token, and neither MLFLOW_TRACKING_TOKEN nor `{token_var}` is set"
+            ),
+            fix,
+        )),
+        Some(t) if env("CI_JOB_TOKEN").is_some_and(|j| j.trim() == t.trim()) => Err((
+            "the MLflow token is the job's CI_JOB_TOKEN, which GitLab's MLflow API does not accept"
+                .to_owned(),
+            fix,
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 impl Connection {
     /// Resolves the connection of a stage. Errors are messages for `error:`, with a hint.
     pub fn resolve(ctx: &Context, flag_uri: Option<&str>) -> Result<Self, (String, String)> {
@@ -89,6 +116,9 @@ impl Connection {
             &uri,
         )
         .map_err(|e| (e, "use `gitlab`, `mlflow` or `auto`".to_owned()))?;
+        if flavour == Flavour::Gitlab {
+            check_gitlab_token(token.as_deref(), token_var, env)?;
+        }
         let retry = RetryPolicy::from_lookup(env)
             .map_err(|e| (e, "see MLflow's MLFLOW_HTTP_REQUEST_* variables".to_owned()))?;
         let redactor = Redactor::new(token.clone());
@@ -170,5 +200,33 @@ mod tests {
             .is_err()
         );
         assert!(Connection::from_parts(Some("file:///tmp"), &s, &ci, &env(&[])).is_err());
+    }
+
+    #[test]
+    fn gitlab_needs_an_access_token_not_the_job_token() {
+        let ci = CiEnv {
+            api_v4_url: Some("https://gl.example/api/v4".into()),
+            project_id: Some("42".into()),
+            ..CiEnv::default()
+        };
+        let s = MlflowSettings::default();
+        let (msg, hint) = Connection::from_parts(None, &s, &ci, &env(&[])).unwrap_err();
+        assert!(msg.contains("needs an access token"), "{msg}");
+        assert!(
+            hint.contains("`MLOPS_ACCESS_TOKEN`") && hint.contains("`api` scope"),
+            "{hint}"
+        );
+        let job = env(&[
+            ("CI_JOB_TOKEN", "glcbt-1"),
+            ("MLFLOW_TRACKING_TOKEN", "glcbt-1"),
+        ]);
+        let (msg, _) = Connection::from_parts(None, &s, &ci, &job).unwrap_err();
+        assert!(
+            msg.contains("CI_JOB_TOKEN") && !msg.contains("glcbt-1"),
+            "{msg}"
+        );
+        // A plain MLflow server needs no token.
+        let plain = Connection::from_parts(Some("http://mlflow:5000"), &s, &ci, &env(&[]));
+        assert!(plain.is_ok());
     }
 }

@@ -6,7 +6,7 @@ use crate::exit::Exit;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum MlflowError {
     /// The server answered with MLflow's error body (`error_code`, `message`).
-    #[error("MLflow `{endpoint}` failed: {error_code}: {message}")]
+    #[error("MLflow `{endpoint}` failed: {error_code}{}", with_colon(.message))]
     Api {
         /// The endpoint, relative to `api/2.0/mlflow/`.
         endpoint: String,
@@ -55,6 +55,48 @@ pub enum MlflowError {
     },
 }
 
+/// What to do about a refused token.
+pub const TOKEN_HINT: &str = "set MLFLOW_TRACKING_TOKEN, or the masked CI/CD variable named by `[mlflow] token_variable` (default MLOPS_ACCESS_TOKEN), to a personal, project or group access token with the `api` scope and at least the Developer role in this project; GitLab's MLflow API does not accept CI_JOB_TOKEN";
+
+fn with_colon(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+/// The hint for an error answer without MLflow's body, by GitLab's shapes:
+///
+/// - 401 `{"message":"401 Unauthorized"}`: no token, a token GitLab did not issue (or revoked,
+///   or a job token), or a role below Developer for a write;
+/// - 403 `insufficient_scope`: a `read_api` token used for a write;
+/// - 404 `{"message":"404 Project Not Found"}`: no such project, or the token cannot see it;
+/// - 404 `{"message":"404 Not Found"}`: the project hides the model registry from the token
+///   (feature off, role too low), or the run or version has no such file;
+/// - 404 `{"error":"404 Not Found"}`: no such route (Grape's catch-all).
+fn refusal_hint(status: u16, body: &str) -> Option<&'static str> {
+    Some(match status {
+        401 => TOKEN_HINT,
+        403 if body.contains("insufficient_scope") => {
+            "the token lacks the `api` scope (a `read_api` token can only read); create one with the `api` scope"
+        }
+        403 => {
+            "the token's user may not do this: it needs at least the Developer role in the project"
+        }
+        404 if body.contains("Project Not Found") => {
+            "the project does not exist or the token cannot see it: check CI_PROJECT_ID (or the tracking URI), and give the token's user, or the project or group access token, at least the Developer role in this project"
+        }
+        404 if body.contains("\"message\"") => {
+            "GitLab hides this from the token: check that the project's model experiments and model registry are enabled (Settings > General > Visibility) and that the token has at least the Developer role"
+        }
+        404 => {
+            "the server has no such endpoint: on GitLab set `[mlflow] flavour = \"gitlab\"` (mlops then calls only what GitLab serves) and use GitLab 17.6 or later; otherwise check the tracking URI"
+        }
+        _ => return None,
+    })
+}
+
 impl MlflowError {
     /// MLflow's `error_code`, when the server sent one.
     pub fn error_code(&self) -> Option<&str> {
@@ -82,23 +124,17 @@ impl MlflowError {
         }
     }
 
-    /// A `hint:` line for the common cases.
+    /// A `hint:` line for the common cases. GitLab's refusals are told apart by status and
+    /// body (`lib/api/helpers.rb`, `lib/api/api.rb`, `lib/api/api_guard.rb`; `docs/gitlab.md`).
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             MlflowError::Unavailable { .. } => Some(
                 "check the tracking URI and the server; the job retries exit code 75 (tune with MLFLOW_HTTP_REQUEST_MAX_RETRIES)",
             ),
-            MlflowError::Http {
+            MlflowError::Http { status, body, .. } => refusal_hint(*status, body),
+            MlflowError::Api {
                 status: 401 | 403, ..
-            }
-            | MlflowError::Api {
-                status: 401 | 403, ..
-            } => Some(
-                "set MLFLOW_TRACKING_TOKEN (or the CI/CD variable named by `[mlflow] token_variable`) to a token with the `api` scope and at least the Developer role",
-            ),
-            MlflowError::Http { status: 404, .. } => Some(
-                "the server does not offer this endpoint; on GitLab set `[mlflow] flavour = \"gitlab\"`, and check the tracking URI",
-            ),
+            } => Some(TOKEN_HINT),
             _ => None,
         }
     }

@@ -93,9 +93,9 @@ pub enum CopyError {
     /// The run tag is not a list of relative file paths.
     #[error("the run tag `{FILES_TAG}` is not a list of model file paths: `{0}`")]
     BadTag(String),
-    /// The run's candidate id is unknown.
-    #[error("cannot tell the GitLab candidate id of run {0}")]
-    NoCandidate(String),
+    /// The run's package cannot be told from its artifact URI.
+    #[error("cannot tell the GitLab package of run {0} from its artifact URI `{1}`")]
+    NoCandidate(String, String),
     /// The tracking URI is not GitLab's `/ml/mlflow`.
     #[error(
         "the tracking URI does not end in `/ml/mlflow`, so GitLab's package API cannot be found"
@@ -214,16 +214,36 @@ pub fn parse_files_tag(value: &str) -> Option<Vec<String>> {
         .then_some(files)
 }
 
-/// The candidate iid of a GitLab run: the last segment of its `artifact_uri`
-/// (`…/packages/generic/ml_experiment_<exp iid>/<run iid>/`, `lib/api/entities/ml/mlflow/
-/// run_info.rb` and `app/models/ml/candidate.rb`), or the run id where GitLab gives the iid.
-pub fn candidate_iid(run_id: &str, artifact_uri: &str) -> Option<String> {
+/// The package that holds a GitLab run's files, read from what `runs/get` or `runs/create`
+/// answered. GitLab has answered four forms over its releases (`lib/api/entities/ml/mlflow/
+/// run_info.rb`; see `docs/gitlab.md`):
+///
+/// - `…/packages/ml_models/candidate:<iid>/files/`: a run's own package (current);
+/// - `…/packages/ml_models/<model version id>/files/`: a run that belongs to a model version;
+/// - `mlflow-artifacts:/candidate:<iid>`: a run whose package exists (newest releases);
+/// - `…/packages/generic/ml_experiment_<exp iid>/<iid>/`: a run with a legacy generic package;
+///
+/// and releases before the UUID run ids gave the iid as `run_id` itself.
+pub fn run_package(run_id: &str, artifact_uri: &str) -> Option<Owner> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let last = artifact_uri.trim_end_matches('/').rsplit('/').next()?;
-    if artifact_uri.contains("/ml_experiment_") && digits(last) {
-        return Some(last.to_owned());
+    let uri = artifact_uri.trim_end_matches('/');
+    let uri = uri.strip_suffix("/files").unwrap_or(uri);
+    let last = uri.rsplit(['/', ':']).next().unwrap_or_default();
+    if digits(last) {
+        let before = &uri[..uri.len() - last.len()];
+        if before.ends_with("candidate:")
+            && (before.contains("/packages/ml_models/") || before.starts_with("mlflow-artifacts:"))
+        {
+            return Some(Owner::Candidate(last.to_owned()));
+        }
+        if before.ends_with("/packages/ml_models/") {
+            return Some(Owner::Version(last.to_owned()));
+        }
+        if before.contains("/packages/generic/ml_experiment_") {
+            return Some(Owner::Candidate(last.to_owned()));
+        }
     }
-    digits(run_id).then(|| run_id.to_owned())
+    digits(run_id).then(|| Owner::Candidate(run_id.to_owned()))
 }
 
 /// Percent-encodes one URL path segment (RFC 3986 unreserved characters and `:` stay, so
@@ -257,10 +277,11 @@ impl<'c> Packages<'c> {
         client: &'c Client,
         info: &super::types::RunInfo,
     ) -> Result<(Self, Owner), CopyError> {
-        let iid = candidate_iid(info.id(), &info.artifact_uri)
-            .ok_or_else(|| CopyError::NoCandidate(info.id().to_owned()))?;
+        let owner = run_package(info.id(), &info.artifact_uri).ok_or_else(|| {
+            CopyError::NoCandidate(info.id().to_owned(), info.artifact_uri.clone())
+        })?;
         let api = Self::new(client).ok_or(CopyError::NotGitlab)?;
-        Ok((api, Owner::Candidate(iid)))
+        Ok((api, owner))
     }
 
     fn url(&self, owner: &Owner, rel: &str) -> String {
@@ -318,17 +339,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn candidate_iid_from_artifact_uri_or_numeric_run_id() {
-        let uri = "https://gl.example/api/v4/projects/7/packages/generic/ml_experiment_3/42/";
-        assert_eq!(candidate_iid("0f3e9a", uri).as_deref(), Some("42"));
-        assert_eq!(
-            candidate_iid("17", "mlflow-artifacts:/x").as_deref(),
-            Some("17")
-        );
-        assert_eq!(
-            candidate_iid("0f3e9a", "mlflow-artifacts:/1/0f3e9a/artifacts"),
-            None
-        );
+    fn run_package_from_every_artifact_uri_form() {
+        let c = |s: &str| Some(Owner::Candidate(s.to_owned()));
+        let base = "https://gl.example/api/v4/projects/7/packages";
+        let eid = "8a2c4f5e-58b8-4bb4-8a4e-0c2b0b2f9d11";
+        for (uri, want) in [
+            (format!("{base}/ml_models/candidate:42/files/"), c("42")),
+            (format!("{base}/ml_models/candidate:42/files"), c("42")),
+            ("mlflow-artifacts:/candidate:42".to_owned(), c("42")),
+            (format!("{base}/generic/ml_experiment_3/42/"), c("42")),
+            (
+                format!("{base}/ml_models/17/files/"),
+                Some(Owner::Version("17".into())),
+            ),
+            ("mlflow-artifacts:/1/0f3e9a/artifacts".to_owned(), None),
+            (format!("{base}/ml_models/candidate:x/files/"), None),
+        ] {
+            assert_eq!(run_package(eid, &uri), want, "{uri}");
+        }
+        assert_eq!(run_package("17", "mlflow-artifacts:/x"), c("17"));
     }
 
     #[test]

@@ -19,8 +19,10 @@ struct VersionEnvelope {
 }
 #[derive(Deserialize)]
 struct VersionList {
+    /// GitLab presents `[model.latest_version]`, so a model without versions answers
+    /// `[null]` (`lib/api/ml/mlflow/registered_models.rb`, `get-latest-versions`).
     #[serde(default)]
-    model_versions: Vec<ModelVersion>,
+    model_versions: Vec<Option<ModelVersion>>,
 }
 
 /// Where a new version's files come from.
@@ -72,17 +74,20 @@ impl Client {
         match self.post::<ModelEnvelope>("registered-models/create", &body, Retry::Yes) {
             Ok(_) => Ok(true),
             Err(e) if e.is_already_exists() => {
-                // A retried create that went through, or (GitLab) an experiment of that name.
+                // A retried create that went through; on GitLab also any refusal of
+                // `Ml::CreateModelService` (`lib/api/ml/mlflow/registered_models.rb`).
                 match self.get::<ModelEnvelope>("registered-models/get", &[("name", name)]) {
                     Ok(_) => Ok(false),
-                    Err(g) if g.is_not_found() => Err(MlflowError::Api {
-                        endpoint: "registered-models/create".into(),
-                        status: 400,
-                        error_code: "RESOURCE_ALREADY_EXISTS".into(),
-                        message: format!(
-                            "GitLab refuses the registered model `{name}` because an experiment has that name; set `experiment_name` in mlops.toml (or --experiment) to another name"
-                        ),
-                    }),
+                    Err(g) if g.is_not_found() && self.flavour() == Flavour::Gitlab => {
+                        Err(MlflowError::Api {
+                            endpoint: "registered-models/create".into(),
+                            status: 400,
+                            error_code: "RESOURCE_ALREADY_EXISTS".into(),
+                            message: format!(
+                                "GitLab refuses the registered model `{name}`: its name must be a valid GitLab package name (letters, digits, `.`, `_`, `-`), and no experiment may be named `[model]{name}` already (GitLab creates that experiment for each model)"
+                            ),
+                        })
+                    }
                     Err(g) => Err(g),
                 }
             }
@@ -92,20 +97,30 @@ impl Client {
 
     /// Creates a model version, once: a lost answer must not become a second version, so the
     /// caller looks up what exists before it tries again.
+    ///
+    /// `source` is `None` on GitLab: there `run_id` asks GitLab to promote the run itself into
+    /// the version, which current GitLab refuses for a run outside the model's own experiment
+    /// (`app/services/ml/create_model_version_service.rb`), and older GitLab ignores; mlops
+    /// copies the run's files instead (`docs/gitlab.md`).
     pub fn create_model_version(
         &self,
         name: &str,
-        source: &Source,
+        source: Option<&Source>,
         tags: &[Tag],
         description: &str,
     ) -> Result<ModelVersion, MlflowError> {
-        let mut body = json!({ "name": name, "source": source.uri(), "tags": tags, "description": description });
+        let mut body = json!({ "name": name, "tags": tags, "description": description });
         match source {
-            Source::Run(run_id) => body["run_id"] = json!(run_id),
-            Source::LoggedModel { run_id, model_id } => {
+            Some(s @ Source::Run(run_id)) => {
+                body["source"] = json!(s.uri());
+                body["run_id"] = json!(run_id);
+            }
+            Some(s @ Source::LoggedModel { run_id, model_id }) => {
+                body["source"] = json!(s.uri());
                 body["run_id"] = json!(run_id);
                 body["model_id"] = json!(model_id);
             }
+            None => {}
         }
         self.post::<VersionEnvelope>("model-versions/create", &body, Retry::No)
             .map(|v| v.model_version)
@@ -121,6 +136,7 @@ impl Client {
         Ok(list.and_then(|l| {
             l.model_versions
                 .into_iter()
+                .flatten()
                 .max_by_key(|v| v.version.parse::<u64>().unwrap_or(0))
         }))
     }
@@ -156,7 +172,7 @@ impl Client {
             "model-versions/search",
             &[("filter", &filter), ("max_results", "100")],
         )
-        .map(|l| l.model_versions)
+        .map(|l| l.model_versions.into_iter().flatten().collect())
     }
 
     /// Sets a version tag (MLflow only).

@@ -106,10 +106,21 @@ impl Client {
             .map(|r| r.run)
     }
 
-    /// Sets one run tag.
+    /// Sets one run tag. GitLab refuses to set a key twice (400 `INVALID_PARAMETER_VALUE`,
+    /// `Ml::CandidateMetadata`'s uniqueness), so a retry whose first answer was lost finds the
+    /// tag set already: that is success when the value is the one being set.
     pub fn set_run_tag(&self, run_id: &str, key: &str, value: &str) -> Result<(), MlflowError> {
         let body = json!({ "run_id": run_id, "run_uuid": run_id, "key": key, "value": value });
-        self.post::<serde_json::Value>("runs/set-tag", &body, Retry::Yes)
-            .map(|_| ())
+        match self.post::<serde_json::Value>("runs/set-tag", &body, Retry::Yes) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error_code() == Some("INVALID_PARAMETER_VALUE") => {
+                let run = self.get_run(run_id)?;
+                match super::types::tag(&run.data.tags, key) {
+                    Some(v) if v == value => Ok(()),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 }

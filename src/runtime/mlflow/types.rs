@@ -41,7 +41,9 @@ pub struct Experiment {
     pub name: String,
 }
 
-/// A metric's latest value.
+/// One logged metric row. MLflow's `runs/get` sends the latest row per key; GitLab's sends
+/// every row it holds (`lib/api/entities/ml/mlflow/run.rb`), so readers pick the latest
+/// themselves ([`Run::metric`]).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Metric {
     /// Key.
@@ -51,6 +53,21 @@ pub struct Metric {
     /// Step.
     #[serde(default)]
     pub step: i64,
+    /// When it was logged, in milliseconds since the epoch.
+    #[serde(default)]
+    pub timestamp: i64,
+}
+
+impl Metric {
+    /// MLflow's order for "latest": the highest step, then the latest timestamp, then the
+    /// largest value (`SqlAlchemyStore._update_latest_metrics_if_necessary` in
+    /// `mlflow/store/tracking/sqlalchemy_store.py`).
+    fn is_later_than(&self, other: &Metric) -> bool {
+        (self.step, self.timestamp)
+            .cmp(&(other.step, other.timestamp))
+            .then_with(|| self.value.total_cmp(&other.value))
+            .is_gt()
+    }
 }
 
 /// `run.info`.
@@ -76,7 +93,7 @@ pub struct RunInfo {
 /// `run.data`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RunData {
-    /// Latest value per metric.
+    /// Metric rows: the latest per key (MLflow), or every row (GitLab).
     #[serde(default)]
     pub metrics: Vec<Metric>,
     /// Tags.
@@ -124,13 +141,25 @@ impl RunInfo {
 }
 
 impl Run {
-    /// A metric's latest value.
+    /// A metric's latest value, whether the server sent one row per key or every row.
     pub fn metric(&self, key: &str) -> Option<f64> {
         self.data
             .metrics
             .iter()
-            .find(|m| m.key == key)
+            .filter(|m| m.key == key)
+            .fold(None, |best: Option<&Metric>, m| match best {
+                Some(b) if !m.is_later_than(b) => Some(b),
+                _ => Some(m),
+            })
             .map(|m| m.value)
+    }
+
+    /// Every metric's latest value, sorted by name.
+    pub fn latest_metrics(&self) -> Vec<(String, f64)> {
+        self.metric_names()
+            .into_iter()
+            .filter_map(|k| self.metric(&k).map(|v| (k, v)))
+            .collect()
     }
 
     /// Metric names, sorted.

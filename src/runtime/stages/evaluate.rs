@@ -274,13 +274,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
     } else {
         "false"
     };
-    let mut metrics: Vec<(String, f64)> = run
-        .data
-        .metrics
-        .iter()
-        .map(|m| (m.key.clone(), m.value))
-        .collect();
-    metrics.sort_by(|a, b| a.0.cmp(&b.0));
+    let metrics = run.latest_metrics();
     let summary = json!({
         "status": decision.status,
         "run_id": run_id,

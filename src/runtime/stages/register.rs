@@ -66,21 +66,36 @@ fn version_tags(ctx: &Context, run: &Run, metrics: &[String]) -> Vec<Tag> {
     tags
 }
 
-/// The version this run already has, if a previous attempt made one.
-fn existing(client: &Client, name: &str, run_id: &str) -> Result<Option<VersionRef>, MlflowError> {
+/// What exists before an attempt: the version this run already has, if a previous attempt
+/// made one, and on GitLab the latest version (whose SemVer and alias table the new version
+/// continues).
+fn existing(
+    client: &Client,
+    name: &str,
+    run_id: &str,
+) -> Result<(Option<VersionRef>, Option<VersionRef>), MlflowError> {
     let flavour = client.flavour();
     match flavour {
-        Flavour::Mlflow => Ok(client
-            .versions_of_run(name, run_id)?
-            .iter()
-            .max_by_key(|v| v.version.parse::<u64>().unwrap_or(0))
-            .map(|v| VersionRef::from_version(v, flavour))),
-        // No search on GitLab; register jobs are serialized per model (resource_group), so a
-        // retry's own version is the latest one.
-        Flavour::Gitlab => Ok(client
-            .latest_version(name)?
-            .map(|v| VersionRef::from_version(&v, flavour))
-            .filter(|v| v.run_id.as_deref() == Some(run_id))),
+        Flavour::Mlflow => Ok((
+            client
+                .versions_of_run(name, run_id)?
+                .iter()
+                .max_by_key(|v| v.version.parse::<u64>().unwrap_or(0))
+                .map(|v| VersionRef::from_version(v, flavour)),
+            None,
+        )),
+        // No search on GitLab, and a version's `run_id` is its own candidate: the run is
+        // known by the `mlops.run_id` tag. Register jobs are serialized per model
+        // (resource_group), so a retry's own version is the latest one.
+        Flavour::Gitlab => {
+            let latest = client
+                .latest_version(name)?
+                .map(|v| VersionRef::from_version(&v, flavour));
+            let ours = latest
+                .clone()
+                .filter(|v| v.run_id.as_deref() == Some(run_id));
+            Ok((ours, latest))
+        }
     }
 }
 
@@ -108,24 +123,26 @@ fn register(
     let flavour = client.flavour();
     let mut last_err = None;
     for attempt in 1..=CREATE_ATTEMPTS {
-        if let Some(v) = existing(client, name, run_id)? {
+        let (ours, latest) = existing(client, name, run_id)?;
+        if let Some(v) = ours {
             return Ok((v, attempt > 1));
         }
         let mut tags = tags.to_vec();
-        if flavour == Flavour::Gitlab {
-            let latest = client
-                .latest_version(name)?
-                .map(|v| VersionRef::from_version(&v, flavour));
-            let semver = alias::next_semver(latest.as_ref().map(|l| l.version.as_str()));
-            tags.push(Tag::new(GITLAB_VERSION_TAG, semver.clone()));
-            tags.extend(alias::table_for_new_version(
-                latest.as_ref(),
-                alias_name,
-                &semver,
-            ));
-        }
+        let source = match flavour {
+            Flavour::Mlflow => Some(source(run)),
+            Flavour::Gitlab => {
+                let semver = alias::next_semver(latest.as_ref().map(|l| l.version.as_str()));
+                tags.push(Tag::new(GITLAB_VERSION_TAG, semver.clone()));
+                tags.extend(alias::table_for_new_version(
+                    latest.as_ref(),
+                    alias_name,
+                    &semver,
+                ));
+                None
+            }
+        };
         let description = format!("Registered by mlops from run {run_id}");
-        match client.create_model_version(name, &source(run), &tags, &description) {
+        match client.create_model_version(name, source.as_ref(), &tags, &description) {
             Ok(v) => return Ok((VersionRef::from_version(&v, flavour), true)),
             Err(e @ MlflowError::Unavailable { .. }) => {
                 log::warn(&format!(
@@ -137,6 +154,16 @@ fn register(
                         .retry
                         .delay(attempt + 1, &mut mlf::retry::Jitter::from_time_and_pid()),
                 );
+                last_err = Some(e);
+            }
+            // GitLab: the SemVer was taken meanwhile (`Version has already been taken`); look
+            // again, which also finds a version a lost answer created.
+            Err(e)
+                if flavour == Flavour::Gitlab
+                    && e.error_code() == Some("INVALID_PARAMETER_VALUE")
+                    && e.to_string().contains("already been taken") =>
+            {
+                log::warn(&format!("{e}; looking at the latest version again"));
                 last_err = Some(e);
             }
             Err(e) => return Err(e),

@@ -42,7 +42,7 @@ pub struct TrainArgs {
     #[arg(long, env = "MLOPS_FRAMEWORK")]
     pub framework: Option<String>,
     /// The MLflow experiment. Default: `experiment_name`, or the model name (on GitLab
-    /// `<model>-training`: GitLab refuses a registered model named like an experiment).
+    /// `<model>-training`).
     #[arg(long, env = "MLOPS_EXPERIMENT")]
     pub experiment: Option<String>,
     /// The tracking URI (instead of `MLFLOW_TRACKING_URI` / `[mlflow] tracking_uri`).
@@ -124,8 +124,12 @@ fn plan(args: &TrainArgs, ctx: &Context, flavour: Flavour) -> Result<Plan, Exit>
     })
 }
 
-/// The experiment of a model without `experiment_name`: its name, except on GitLab, where a
-/// registered model cannot be named like an existing experiment (`registered-models/create`).
+/// The experiment of a model without `experiment_name`: its name, except on GitLab, where it
+/// is `<model>-training`. GitLab files each registered model's versions as runs of its own
+/// experiment `[model]<name>` (`app/services/ml/create_model_service.rb`); the suffix keeps
+/// the training runs apart from those, under a name that says what they are. (Earlier
+/// releases gave a wrong reason, a name clash with the model, which GitLab does not have;
+/// the default stayed, so projects keep their runs in one experiment.)
 pub fn default_experiment(model: &str, flavour: Flavour) -> String {
     match flavour {
         Flavour::Mlflow => model.to_owned(),
