@@ -22,7 +22,7 @@ use crate::harness;
 /// One scenario at a time: each one starts several Python processes of 10-60 s.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn serial() -> MutexGuard<'static, ()> {
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -168,21 +168,21 @@ impl Mlflow {
 }
 
 /// `key → value` of an MLflow `[{key, value}]` list (tags, params, metrics).
-fn kv(list: &Value, key: &str) -> Option<Value> {
+pub(crate) fn kv(list: &Value, key: &str) -> Option<Value> {
     list.as_array()?
         .iter()
         .find(|e| e["key"] == key)
         .map(|e| e["value"].clone())
 }
 
-fn kv_str(list: &Value, key: &str) -> Option<String> {
+pub(crate) fn kv_str(list: &Value, key: &str) -> Option<String> {
     kv(list, key).and_then(|v| v.as_str().map(str::to_owned))
 }
 
 // ---------------------------------------------------------------------------------------
 // The temporary project.
 
-struct Repo {
+pub(crate) struct Repo {
     dir: tempfile::TempDir,
 }
 
@@ -210,7 +210,7 @@ impl Repo {
     /// The example in a new git repository (test-harness.md §6): `origin/main` is an empty
     /// base commit, so `rules:changes` sees every file of the example as changed, as on a
     /// new branch. The example itself is not committed yet: see [`Repo::commit`].
-    fn new(example: &str) -> Repo {
+    pub(crate) fn new(example: &str) -> Repo {
         let dir = tempfile::Builder::new()
             .prefix("mlops-e2e-")
             .tempdir()
@@ -238,7 +238,7 @@ impl Repo {
         repo
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
@@ -272,7 +272,7 @@ impl Repo {
     }
 
     /// Commits the working tree; checks the committed pipeline is in sync; returns HEAD.
-    fn commit(&self, msg: &str) -> String {
+    pub(crate) fn commit(&self, msg: &str) -> String {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "-m", msg]);
         self.mlops(&["compile", "--check"]);
@@ -282,7 +282,7 @@ impl Repo {
     /// A file from the artifacts gitlab-ci-local stored for `job`
     /// (`.gitlab-ci-local/artifacts/<job>/`, the job name made path-safe as gitlab-ci-local
     /// 4.75 does: `:` becomes `Og`).
-    fn artifact(&self, job: &str, rel: &str) -> String {
+    pub(crate) fn artifact(&self, job: &str, rel: &str) -> String {
         let dir = self.path().join(".gitlab-ci-local/artifacts");
         let path = dir.join(job.replace(':', "Og")).join(rel);
         std::fs::read_to_string(&path).unwrap_or_else(|e| {
@@ -301,7 +301,7 @@ impl Repo {
 }
 
 /// `KEY=value` lines of a dotenv file.
-fn dotenv(text: &str, key: &str) -> Option<String> {
+pub(crate) fn dotenv(text: &str, key: &str) -> Option<String> {
     text.lines()
         .filter_map(|l| l.strip_prefix(&format!("{key}=")))
         .map(str::to_owned)
@@ -311,9 +311,9 @@ fn dotenv(text: &str, key: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------
 // Running a pipeline.
 
-struct Pipeline {
-    code: Option<i32>,
-    log: String,
+pub(crate) struct Pipeline {
+    pub(crate) code: Option<i32>,
+    pub(crate) log: String,
 }
 
 impl Pipeline {
@@ -334,7 +334,7 @@ impl Pipeline {
         })
     }
 
-    fn assert_verdict(&self, job: &str, want: Option<&str>) {
+    pub(crate) fn assert_verdict(&self, job: &str, want: Option<&str>) {
         assert_eq!(
             self.verdict(job),
             want,
@@ -354,7 +354,7 @@ impl Pipeline {
 
 /// How the CI/CD variables reach the jobs.
 #[derive(Clone, Copy, PartialEq)]
-enum Vars {
+pub(crate) enum Vars {
     /// `--variable K=V` on the command line.
     Cli,
     /// Also `.gitlab-ci-local-variables.yml` (project variables): gitlab-ci-local starts a
@@ -379,20 +379,33 @@ fn run_pipeline(repo: &Repo, srv: &Servers, extra: &[(&str, &str)], how: Vars) -
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
-    let mut cmd = Command::new(&srv.gcl);
+    gitlab_ci_local(repo, &srv.gcl, &vars, how, &[])
+}
+
+/// Runs gitlab-ci-local in the repository with exactly these CI/CD variables; `jobs` names
+/// the jobs to run (all when empty).
+pub(crate) fn gitlab_ci_local(
+    repo: &Repo,
+    gcl: &Path,
+    vars: &[(String, String)],
+    how: Vars,
+    jobs: &[&str],
+) -> Pipeline {
+    let mut cmd = Command::new(gcl);
     cmd.current_dir(repo.path()).args([
         "--force-shell-executor",
         "--shell-isolation",
         "--no-artifacts-to-source",
         "--no-color",
     ]);
-    for (k, v) in &vars {
+    cmd.args(jobs);
+    for (k, v) in vars {
         assert!(!v.contains('$'), "gitlab-ci-local expands `$` in {k}={v}");
         cmd.args(["--variable", &format!("{k}={v}")]);
     }
     if how == Vars::CliAndFile {
         let mut yaml = String::new();
-        for (k, v) in &vars {
+        for (k, v) in vars {
             let _ = writeln!(yaml, "{k}: {}", Value::String(v.clone()));
         }
         std::fs::write(repo.path().join(".gitlab-ci-local-variables.yml"), yaml)
@@ -435,7 +448,7 @@ fn run_pipeline(repo: &Repo, srv: &Servers, extra: &[(&str, &str)], how: Vars) -
 }
 
 /// Prints the scenario's duration when it ends (also on failure).
-struct Timer(&'static str, Instant);
+pub(crate) struct Timer(&'static str, Instant);
 
 impl Drop for Timer {
     fn drop(&mut self) {
@@ -447,7 +460,7 @@ impl Drop for Timer {
     }
 }
 
-fn timer(name: &'static str) -> Timer {
+pub(crate) fn timer(name: &'static str) -> Timer {
     Timer(name, Instant::now())
 }
 
@@ -535,7 +548,7 @@ fn assert_registered(
     v["version"].as_str().expect("version").to_owned()
 }
 
-const WINE_JOBS: [&str; 4] = [
+pub(crate) const WINE_JOBS: [&str; 4] = [
     "wine-classifier:validate",
     "wine-classifier:train",
     "wine-classifier:evaluate",

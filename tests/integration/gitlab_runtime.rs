@@ -45,24 +45,21 @@ fn call(gl: &Replica, token: Option<&str>, method: &str, path: &str, body: &Valu
         .into();
     let url = format!("{}/{path}", gl.api_v4);
     let auth = token.map(|t| format!("Bearer {t}"));
-    let mut resp = match method {
-        "GET" => {
-            let mut rb = agent.get(&url);
-            for (k, v) in body.as_object().into_iter().flatten() {
-                rb = rb.query(k, v.as_str().unwrap_or_default());
-            }
-            if let Some(a) = &auth {
-                rb = rb.header("Authorization", a);
-            }
-            rb.call().expect("GET")
+    let mut resp = if method == "GET" {
+        let mut rb = agent.get(&url);
+        for (k, v) in body.as_object().into_iter().flatten() {
+            rb = rb.query(k, v.as_str().unwrap_or_default());
         }
-        _ => {
-            let mut rb = agent.post(&url);
-            if let Some(a) = &auth {
-                rb = rb.header("Authorization", a);
-            }
-            rb.send_json(body).expect("POST")
+        if let Some(a) = &auth {
+            rb = rb.header("Authorization", a);
         }
+        rb.call().expect("GET")
+    } else {
+        let mut rb = agent.post(&url);
+        if let Some(a) = &auth {
+            rb = rb.header("Authorization", a);
+        }
+        rb.send_json(body).expect("POST")
     };
     let status = resp.status().as_u16();
     let text = resp.body_mut().read_to_string().expect("body");
@@ -85,6 +82,7 @@ fn mlflow(gl: &Replica, method: &str, endpoint: &str, body: &Value) -> (u16, Val
 /// The replica answers what GitLab's request specs assert (`spec/requests/api/ml/mlflow/
 /// {runs,model_versions,registered_models}_spec.rb`) and what the code they test returns.
 #[test]
+#[allow(clippy::many_single_char_names)]
 fn replica_answers_as_gitlab_specs_assert() {
     for generation in BOTH {
         let gl = Replica::start(generation);
@@ -522,6 +520,9 @@ fn lost_answers_are_found_not_repeated() {
     assert!(gl.unsupported().is_empty(), "{:?}", gl.unsupported());
 }
 
+/// A refusal case: arguments, environment, and the cause and the fix the output must name.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str, &'a str);
+
 /// Every token GitLab refuses ends with exit 2, the cause and the fix, and no token value
 /// anywhere in the output or the reports.
 #[test]
@@ -539,7 +540,7 @@ fn refused_tokens_name_the_cause_and_the_fix() {
         "0.5",
     ];
     let write = ["register", "--name", "refused", "--run-id", &run];
-    let cases: [(&[&str], &[(&str, &str)], &str, &str); 6] = [
+    let cases: [Case; 6] = [
         (&read, &[], "needs an access token", "MLOPS_ACCESS_TOKEN"),
         (
             &read,

@@ -396,3 +396,22 @@ fn snippet(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_may_be_arrays() {
+        let j = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+        assert_eq!(message_text(Some(&j(r#""plain""#))), "plain");
+        assert_eq!(
+            message_text(Some(&j(
+                r#"["Run not found", "Version must be semantic version"]"#
+            ))),
+            "Run not found; Version must be semantic version"
+        );
+        assert_eq!(message_text(None), "");
+        assert_eq!(message_text(Some(&Value::Null)), "");
+    }
+}

@@ -211,3 +211,53 @@ pub struct ModelVersion {
     #[serde(default)]
     pub aliases: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(rows: &[(&str, f64, i64, i64)]) -> Run {
+        Run {
+            info: serde_json::from_str(r#"{"run_id": "r"}"#).unwrap(),
+            data: RunData {
+                metrics: rows
+                    .iter()
+                    .map(|&(key, value, step, timestamp)| Metric {
+                        key: key.to_owned(),
+                        value,
+                        step,
+                        timestamp,
+                    })
+                    .collect(),
+                tags: Vec::new(),
+            },
+            outputs: None,
+        }
+    }
+
+    #[test]
+    fn the_latest_row_wins_by_step_then_time_then_value() {
+        // Every row, in any order (GitLab before `latest_metrics`).
+        let r = run(&[
+            ("acc", 0.95, 0, 10),
+            ("acc", 0.4, 2, 5),
+            ("loss", 1.0, 0, 1),
+            ("acc", 0.9, 1, 20),
+        ]);
+        assert_eq!(r.metric("acc"), Some(0.4));
+        let r = run(&[("acc", 0.7, 3, 20), ("acc", 0.6, 3, 10)]);
+        assert_eq!(r.metric("acc"), Some(0.7), "same step: the later timestamp");
+        let r = run(&[("acc", 0.1, 3, 10), ("acc", 0.8, 3, 10)]);
+        assert_eq!(
+            r.metric("acc"),
+            Some(0.8),
+            "a full tie: the larger value, as MLflow"
+        );
+        assert_eq!(r.metric("f1"), None);
+        let r = run(&[("b", 1.0, 0, 0), ("a", 2.0, 0, 0), ("b", 3.0, 1, 0)]);
+        assert_eq!(
+            r.latest_metrics(),
+            [("a".to_owned(), 2.0), ("b".to_owned(), 3.0)]
+        );
+    }
+}

@@ -40,7 +40,7 @@ fn already_exists() -> Answer {
 }
 
 /// `invalid_parameter!(message)`: the message is a string or, from a service, an array.
-fn invalid(message: Value) -> Answer {
+fn invalid(message: &Value) -> Answer {
     (
         400,
         json!({"error_code": "INVALID_PARAMETER_VALUE", "message": message}),
@@ -264,7 +264,7 @@ pub fn route(
             };
             let (k, v) = (p.str("key"), p.str("value"));
             if st.candidates[i].params.iter().any(|(n, _)| *n == k) {
-                return Some(invalid(json!(
+                return Some(invalid(&json!(
                     "Validation failed: Name has already been taken"
                 )));
             }
@@ -278,12 +278,12 @@ pub fn route(
             let (k, v) = (p.str("key"), p.str("value"));
             // `metadata.create!` validates: unique name per candidate, value present, ≤ 5000.
             if st.candidates[i].tags.iter().any(|(n, _)| *n == k) {
-                return Some(invalid(json!(format!(
+                return Some(invalid(&json!(format!(
                     "Validation failed: Name '{k}' already taken"
                 ))));
             }
             if v.is_empty() || v.chars().count() > 5000 {
-                return Some(invalid(json!("Validation failed: Value is invalid")));
+                return Some(invalid(&json!("Validation failed: Value is invalid")));
             }
             if let Err(e) = link_build(st, i, &[(k.clone(), v.clone())]) {
                 return Some(e);
@@ -391,90 +391,91 @@ pub fn route(
 
 /// `model-versions/create` and `Ml::CreateModelVersionService` (inside one transaction: any
 /// error leaves nothing behind).
-fn create_version(st: &mut State, p: &Params) -> Answer {
-    let name = p.str("name");
+fn create_version(st: &mut State, params: &Params) -> Answer {
+    let name = params.str("name");
     if !st.models.iter().any(|m| m.name == name) {
         return not_found();
     }
-    let tags = p.tags("tags");
+    let tags = params.tags("tags");
     if tags.iter().any(|(k, _)| k.is_empty())
         || tags
             .iter()
             .enumerate()
             .any(|(i, (k, _))| tags[..i].iter().any(|(o, _)| o == k))
     {
-        return invalid(json!(["Validation failed: Name has already been taken"]));
+        return invalid(&json!(["Validation failed: Name has already been taken"]));
     }
     // `custom_version`: the `gitlab.version` tag; otherwise the patch above the latest.
     let version = tags
         .iter()
         .find(|(k, _)| k == "gitlab.version")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| match st.latest_version(&name) {
-            None => "1.0.0".to_owned(),
-            Some(l) => {
-                let (a, b, c) = semver_key(&l.version);
-                format!("{a}.{b}.{}", c + 1)
-            }
-        });
+        .map_or_else(
+            || match st.latest_version(&name) {
+                None => "1.0.0".to_owned(),
+                Some(latest) => {
+                    let (major, minor, patch) = semver_key(&latest.version);
+                    format!("{major}.{minor}.{}", patch + 1)
+                }
+            },
+            |(_, v)| v.clone(),
+        );
     if !is_semver(&version) {
-        return invalid(json!(["Version must be semantic version"]));
+        return invalid(&json!(["Version must be semantic version"]));
     }
     if st
         .versions
         .iter()
         .any(|v| v.model == name && v.version == version)
     {
-        return invalid(json!(["Version has already been taken"]));
+        return invalid(&json!(["Version has already been taken"]));
     }
     // Current GitLab promotes the run named by `run_id` (`candidate_eid`); the legacy API
     // does not declare `run_id`, so Grape drops it.
-    let promoted = match (st.generation, p.get("run_id").filter(|r| !r.is_empty())) {
+    let promoted = match (
+        st.generation,
+        params.get("run_id").filter(|r| !r.is_empty()),
+    ) {
         (Generation::Current, Some(eid)) => {
             let Some(i) = st.candidate_by_eid(&eid) else {
-                return invalid(json!(["Run not found"]));
+                return invalid(&json!(["Run not found"]));
             };
             if st.candidates[i].model_version.is_some() {
-                return invalid(json!(["Run has already a model version"]));
+                return invalid(&json!(["Run has already a model version"]));
             }
             let exp = st.experiment(st.candidates[i].experiment);
             if exp.and_then(|e| e.model.as_deref()) != Some(name.as_str()) {
-                return invalid(json!(["Run's experiment does not belong to this model"]));
+                return invalid(&json!(["Run's experiment does not belong to this model"]));
             }
             Some(i)
         }
         _ => None,
     };
     let id = 100 + st.versions.len() as u64;
-    let package = match promoted {
-        Some(i) => {
-            st.candidates[i].model_version = Some(id);
-            // The run's package is renamed to the version's and becomes its package.
-            let pk = st.candidates[i].package;
-            if let Some(pk) = pk {
-                st.packages[pk].name.clone_from(&name);
-                st.packages[pk].version.clone_from(&version);
-            }
-            pk
+    let package = if let Some(i) = promoted {
+        st.candidates[i].model_version = Some(id);
+        // The run's package is renamed to the version's and becomes its package.
+        let pk = st.candidates[i].package;
+        if let Some(pk) = pk {
+            st.packages[pk].name.clone_from(&name);
+            st.packages[pk].version.clone_from(&version);
         }
-        None => {
-            let exp = st
-                .experiments
-                .iter()
-                .find(|e| e.model.as_deref() == Some(name.as_str()))
-                .map(|e| e.iid)
-                .unwrap_or(0);
-            let i = st.create_candidate(exp, 0, false);
-            st.candidates[i].model_version = Some(id);
-            None
-        }
+        pk
+    } else {
+        let exp = st
+            .experiments
+            .iter()
+            .find(|e| e.model.as_deref() == Some(name.as_str()))
+            .map_or(0, |e| e.iid);
+        let i = st.create_candidate(exp, 0, false);
+        st.candidates[i].model_version = Some(id);
+        None
     };
     let package = package.unwrap_or_else(|| st.add_package(PackageKind::MlModel, &name, &version));
     st.versions.push(ModelVersion {
         id,
         model: name,
         version,
-        description: p.str("description"),
+        description: params.str("description"),
         tags,
         package: Some(package),
     });

@@ -155,7 +155,7 @@ fn mlflow_route(req: &Request, project: &str, endpoint: &str, state: &Mutex<Stat
     let role = match token(req) {
         // No user: `authenticate!` → `unauthorized!`; a job token is not accepted here (no
         // `job_token_allowed`), and a token nobody issued raises `UnauthorizedError`.
-        Ok(None) | Err(()) | Ok(Some((Kind::Job, _, _))) => {
+        Ok(None | Some((Kind::Job, _, _))) | Err(()) => {
             return message(401, "401 Unauthorized");
         }
         // `allow_access_with_scope :read_api, if: GET or HEAD` → rack-oauth2's 403.
