@@ -4,6 +4,7 @@
 //! `config::load → config::validate → compile::lower → compile::emit → write or --check`.
 //! Only [`cli`] and [`runtime`] touch files, the network and processes.
 
+pub mod atomic;
 pub mod cli;
 pub mod compile;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod exit;
 pub mod lint;
 pub mod report;
 pub mod runtime;
+pub mod stage;
 pub mod templates;
 pub mod yaml;
 

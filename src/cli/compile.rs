@@ -271,7 +271,7 @@ pub fn run(args: &CompileArgs) -> Exit {
     if !schema_checked() {
         return Exit::Error;
     }
-    if let Err(e) = write_atomic(&args.output, &compiled.text) {
+    if let Err(e) = crate::atomic::write(&args.output, &compiled.text) {
         report::error(&format!("cannot write `{out}`: {e}"), None);
         return Exit::Error;
     }
@@ -312,18 +312,4 @@ fn fix_command(args: &CompileArgs) -> String {
         );
     }
     cmd
-}
-
-/// Writes through a temporary file in the same directory, so a crash never leaves half a file.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.mlops-tmp"));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }

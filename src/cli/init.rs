@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::compile::{display, write_atomic};
+use super::compile::display;
 use super::report;
 use crate::compile::{CompileOptions, LowerOptions, compile};
 use crate::config::Source;
@@ -263,7 +263,7 @@ fn pre_commit_edit(dir: &Path) -> Result<HookEdit, Exit> {
 
 fn write(path: &Path, text: &str) -> Result<(), Exit> {
     let existed = path.exists();
-    write_atomic(path, text).map_err(|e| {
+    crate::atomic::write(path, text).map_err(|e| {
         report::error(&format!("cannot write `{}`: {e}", display(path)), None);
         Exit::Error
     })?;

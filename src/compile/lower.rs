@@ -12,7 +12,8 @@ use super::ir::{
 };
 use crate::config::model::InstallMode;
 use crate::config::resolve::DEFAULT_IMAGE_BASE;
-use crate::config::{Model, Project, STAGES};
+use crate::config::{Model, Project};
+use crate::stage::Stage;
 
 /// The runtime's temporary-failure exit code, which generated jobs retry.
 pub const TEMPFAIL: i32 = 75;
@@ -43,7 +44,7 @@ impl Default for LowerOptions {
 }
 
 /// The job name of a model's stage.
-pub fn job_name(model: &Model, stage: &str) -> String {
+pub fn job_name(model: &Model, stage: Stage) -> String {
     format!("{}:{stage}", model.prefix)
 }
 
@@ -65,8 +66,8 @@ pub fn lower(project: &Project, opts: &LowerOptions) -> Pipeline {
 
     let mut jobs = IndexMap::new();
     for model in &project.models {
-        for (i, stage) in STAGES.iter().enumerate() {
-            jobs.insert(job_name(model, stage), stage_job(project, model, i));
+        for stage in Stage::ALL {
+            jobs.insert(job_name(model, stage), stage_job(project, model, stage));
         }
     }
     Pipeline {
@@ -85,7 +86,7 @@ pub fn lower(project: &Project, opts: &LowerOptions) -> Pipeline {
             }),
             interruptible: Some(true),
         }),
-        stages: STAGES.iter().map(|s| (*s).to_owned()).collect(),
+        stages: Stage::ALL.iter().map(|s| s.name().to_owned()).collect(),
         variables,
         jobs,
     }
@@ -98,10 +99,10 @@ fn report_dir(project: &Project, model: &Model) -> String {
 /// The slim image runs stages that need no Python: it carries only the binary. It is used
 /// only when the images bring the binary (`install = "image"`): the other install modes need
 /// Python or curl in every job.
-fn image_for(project: &Project, model: &Model, stage: &str) -> String {
+fn image_for(project: &Project, model: &Model, stage: Stage) -> String {
     let images_bring_binary = matches!(project.runtime.install, None | Some(InstallMode::Image));
-    let needs_python = stage == "train"
-        || (stage == "validate"
+    let needs_python = stage == Stage::Train
+        || (stage == Stage::Validate
             && model
                 .validation
                 .checks
@@ -114,18 +115,13 @@ fn image_for(project: &Project, model: &Model, stage: &str) -> String {
     }
 }
 
-fn stage_job(project: &Project, model: &Model, index: usize) -> Job {
-    let stage = STAGES[index];
+fn stage_job(project: &Project, model: &Model, stage: Stage) -> Job {
     let dir = report_dir(project, model);
-    let needs = match stage {
-        "validate" => vec![],
-        "train" => vec![Need::Job(job_name(model, "validate"))],
-        "evaluate" => vec![Need::Job(job_name(model, "train"))],
-        _ => vec![
-            Need::Job(job_name(model, "train")),
-            Need::Job(job_name(model, "evaluate")),
-        ],
-    };
+    let needs = stage
+        .needs()
+        .iter()
+        .map(|&n| Need::Job(job_name(model, n)))
+        .collect();
     let rules = if model.changes.is_empty() {
         vec![]
     } else {
@@ -136,7 +132,7 @@ fn stage_job(project: &Project, model: &Model, index: usize) -> Job {
         }]
     };
     let mut script = Vec::new();
-    if stage == "train" {
+    if stage == Stage::Train {
         if let Some(req) = &model.requirements_file {
             script.push(format!(
                 "python3 -m pip install --requirement {}",
@@ -146,31 +142,18 @@ fn stage_job(project: &Project, model: &Model, index: usize) -> Job {
     }
     script.push(format!("mlops run {stage} --model {}", quote(&model.name)));
 
-    let reports = match stage {
-        "validate" => Reports {
-            junit: Some(format!("{dir}/validate.junit.xml")),
-            ..Reports::default()
-        },
-        "train" => Reports {
-            dotenv: Some(format!("{dir}/train.env")),
-            annotations: Some(format!("{dir}/train.annotations.json")),
-            ..Reports::default()
-        },
-        "evaluate" => Reports {
-            dotenv: Some(format!("{dir}/evaluate.env")),
-            junit: Some(format!("{dir}/evaluate.junit.xml")),
-            metrics: Some(format!("{dir}/metrics.txt")),
-            ..Reports::default()
-        },
-        _ => Reports {
-            dotenv: Some(format!("{dir}/register.env")),
-            annotations: Some(format!("{dir}/register.annotations.json")),
-            ..Reports::default()
-        },
+    let files = stage.reports();
+    let path = |f: Option<&str>| f.map(|f| format!("{dir}/{f}"));
+    let reports = Reports {
+        dotenv: path(files.dotenv),
+        junit: path(files.junit),
+        metrics: path(files.metrics),
+        annotations: path(files.annotations),
+        ..Reports::default()
     };
 
     let mut cache = Vec::new();
-    if stage == "train" {
+    if stage == Stage::Train {
         cache.push(Cache {
             key: match &model.requirements_file {
                 Some(req) => CacheKey::Files {
@@ -185,7 +168,7 @@ fn stage_job(project: &Project, model: &Model, index: usize) -> Job {
         });
     }
     // Validate and train both pull DVC-tracked data, so both share the model's DVC cache.
-    if model.dvc.is_some() && (stage == "train" || stage == "validate") {
+    if model.dvc.is_some() && matches!(stage, Stage::Train | Stage::Validate) {
         cache.push(Cache {
             key: CacheKey::Name(format!("{}-dvc", model.name)),
             paths: vec![".dvc/cache".to_owned()],
@@ -194,11 +177,11 @@ fn stage_job(project: &Project, model: &Model, index: usize) -> Job {
         });
     }
 
-    let register = stage == "register";
+    let register = stage == Stage::Register;
     Job {
-        stage: Some(stage.to_owned()),
+        stage: Some(stage.name().to_owned()),
         image: Some(image_for(project, model, stage)),
-        tags: model.tags[index].clone(),
+        tags: model.tags[stage].clone(),
         needs: Some(needs),
         rules,
         variables: IndexMap::new(),

@@ -15,7 +15,7 @@ pub mod suggest;
 pub mod validate;
 
 pub use diagnostic::{ConfigError, Problem};
-pub use resolve::{Model, Project, STAGES};
+pub use resolve::{Model, Project};
 pub use source::Source;
 
 /// Parses, validates and resolves a config text.

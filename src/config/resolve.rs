@@ -10,11 +10,10 @@ use super::model::{
 };
 use super::source::push_pointer;
 use super::validate::toml_path;
+use crate::stage::{PerStage, Stage};
 
 /// GitLab's limit on job and stage names.
 pub const MAX_JOB_NAME: usize = 255;
-/// The stages of every model, in order.
-pub const STAGES: [&str; 4] = ["validate", "train", "evaluate", "register"];
 /// The registry that hosts the framework images by default.
 pub const DEFAULT_IMAGE_BASE: &str = "registry.gitlab.com/mlops-rs/mlops";
 
@@ -51,8 +50,8 @@ pub struct Model {
     pub image: String,
     /// The requirements file, if any.
     pub requirements_file: Option<String>,
-    /// Runner tags per stage, in [`STAGES`] order.
-    pub tags: [Vec<String>; 4],
+    /// Runner tags per stage.
+    pub tags: PerStage<Vec<String>>,
     /// DVC settings, when enabled.
     pub dvc: Option<Dvc>,
     /// `rules:changes` paths.
@@ -279,7 +278,7 @@ fn resolve_model(
     }
 
     let prefix = m.job_prefix.clone().unwrap_or_else(|| name.to_owned());
-    let longest = format!("{prefix}:{}", "evaluate");
+    let longest = format!("{prefix}:{}", Stage::Evaluate);
     if longest.chars().count() > MAX_JOB_NAME {
         problems.push(
             Problem::new(
@@ -468,8 +467,8 @@ fn field_pointer(doc: &Document, at: &str, key: &str) -> String {
     }
 }
 
-fn stage_tags(tags: Option<&Tags>) -> [Vec<String>; 4] {
-    match tags {
+fn stage_tags(tags: Option<&Tags>) -> PerStage<Vec<String>> {
+    PerStage(match tags {
         None => Default::default(),
         Some(Tags::All(all)) => [all.clone(), all.clone(), all.clone(), all.clone()],
         Some(Tags::PerStage(s)) => [
@@ -478,5 +477,5 @@ fn stage_tags(tags: Option<&Tags>) -> [Vec<String>; 4] {
             s.evaluate.clone().unwrap_or_default(),
             s.register.clone().unwrap_or_default(),
         ],
-    }
+    })
 }
