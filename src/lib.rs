@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod exit;
+pub mod gitlab;
 pub mod lint;
 pub mod report;
 pub mod runtime;

@@ -8,8 +8,8 @@ use clap::Args;
 use super::report;
 use crate::compile::child::{self, ParentOptions};
 use crate::compile::{
-    CompileOptions, Compiled, InternalError, LowerOptions, check_gitlab_schema, finish_unchecked,
-    generate, unified_diff,
+    CompileOptions, Compiled, InternalError, LowerOptions, check_gitlab_schema, finish, generate,
+    unified_diff,
 };
 use crate::config::{Project, Source, load_project};
 use crate::exit::Exit;
@@ -166,7 +166,7 @@ fn build(
                 changed_only: args.changed_only,
             },
         );
-        return finish_unchecked(&mut p, &config, "mlops compile --child-pipeline");
+        return finish(&mut p, &config, "mlops compile --child-pipeline");
     }
     if !args.changed_only {
         return generate(project, &CompileOptions { lower });
@@ -188,7 +188,7 @@ fn build(
                 );
                 child::filtered_pipeline(project, &lower, &keep)
             };
-            finish_unchecked(&mut p, &config, "mlops compile --changed-only")
+            finish(&mut p, &config, "mlops compile --changed-only")
         }
     }
 }

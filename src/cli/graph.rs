@@ -10,9 +10,9 @@ use clap::{Args, ValueEnum};
 
 use super::compile::{display, read_source, resolve_source};
 use super::report;
-use crate::compile::ir::Pipeline;
 use crate::compile::{CompileOptions, LowerOptions, compile};
 use crate::exit::Exit;
+use crate::gitlab::ir::Pipeline;
 
 /// The picture format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,7 +119,7 @@ pub fn dot(p: &Pipeline) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::ir::{Job, Need};
+    use crate::gitlab::ir::{Job, Need};
 
     fn pipeline() -> Pipeline {
         let mut p = Pipeline::default();

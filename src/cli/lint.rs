@@ -11,8 +11,8 @@ use clap::Args;
 
 use super::compile::display;
 use super::report;
-use crate::compile::check::Severity;
 use crate::exit::Exit;
+use crate::gitlab::Severity;
 use crate::lint;
 
 /// Arguments of `mlops lint`.
@@ -47,7 +47,7 @@ pub fn run(args: &LintArgs) -> Exit {
                 continue;
             }
         };
-        let diags = match lint::lint(&text) {
+        let findings = match lint::lint(&text) {
             Ok(d) => d,
             Err(e) => {
                 report::error(
@@ -59,17 +59,17 @@ pub fn run(args: &LintArgs) -> Exit {
             }
         };
         let mut out = String::new();
-        for d in &diags {
-            let sev = match d.severity {
+        for f in &findings {
+            let sev = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            let _ = writeln!(out, "{sev}: {name}:{}:{}: {}", d.line, d.col, d.message);
-            if let Some(h) = &d.help {
+            let _ = writeln!(out, "{sev}: {name}:{}:{}: {}", f.line, f.col, f.message);
+            if let Some(h) = &f.help {
                 let _ = writeln!(out, "hint: {h}");
             }
         }
-        let (errors, warnings) = lint::counts(&diags);
+        let (errors, warnings) = lint::counts(&findings);
         let _ = match (errors, warnings) {
             (0, 0) => writeln!(out, "{name}: no problems found"),
             (e, w) => writeln!(

@@ -6,13 +6,13 @@
 
 use indexmap::IndexMap;
 
-use super::ir::{
-    Artifacts, AutoCancel, Cache, CacheKey, Defaults, Environment, Job, Need, Pipeline, Reports,
-    Retry, Rule, Workflow,
-};
 use crate::config::model::InstallMode;
 use crate::config::resolve::DEFAULT_IMAGE_BASE;
 use crate::config::{Model, Project};
+use crate::gitlab::ir::{
+    Artifacts, AutoCancel, Cache, CacheKey, Defaults, Environment, Job, Need, Pipeline, Reports,
+    Retry, Rule, Workflow,
+};
 use crate::stage::Stage;
 
 /// The runtime's temporary-failure exit code, which generated jobs retry.

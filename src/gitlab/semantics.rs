@@ -1,114 +1,14 @@
-//! `compile::check`: a CI document (as JSON) against the vendored GitLab CI schema and the
-//! semantic rules GitLab applies when it creates a pipeline. Used on the compiler's own output
-//! (where a finding is a bug) and by `mlops lint` on any file.
+//! The rules GitLab applies when it creates a pipeline, beyond its schema: at least one job,
+//! known stages, a `script`, existing and acyclic `needs`, and the limits of [`super::limits`].
+//! Used on the compiler's own output (where a violation is a bug) and by `mlops lint` on any
+//! file.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// GitLab's limit on `needs` entries per job.
-pub const MAX_NEEDS: usize = 50;
-/// GitLab's limit on job and stage names.
-pub const MAX_NAME: usize = 255;
-/// Top-level keys that are not jobs.
-pub const RESERVED: [&str; 12] = [
-    "stages",
-    "variables",
-    "default",
-    "workflow",
-    "include",
-    "image",
-    "services",
-    "before_script",
-    "after_script",
-    "cache",
-    "spec",
-    "pages:deploy",
-];
-/// The stages GitLab assumes when `stages:` is absent.
-pub const DEFAULT_STAGES: [&str; 5] = [".pre", "build", "test", "deploy", ".post"];
-
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// GitLab would reject the pipeline, or it cannot work.
-    Error,
-    /// It runs, but not as the author expects.
-    Warning,
-}
-
-/// One problem in a CI document, located by JSON pointer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Finding {
-    /// Error or warning.
-    pub severity: Severity,
-    /// Where, as a JSON pointer into the document.
-    pub pointer: String,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
-}
-
-impl Finding {
-    fn error(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Error,
-            pointer: pointer.into(),
-            message: message.into(),
-            help: None,
-        }
-    }
-}
-
-/// The vendored GitLab CI schema text (see `schema/GITLAB-CI-SCHEMA.md`).
-pub const GITLAB_SCHEMA: &str = include_str!("../../schema/gitlab-ci.json");
-
-fn gitlab_validator() -> &'static jsonschema::Validator {
-    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
-    V.get_or_init(|| {
-        let schema: Value =
-            serde_json::from_str(GITLAB_SCHEMA).expect("the vendored schema is JSON");
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            // `format` is an annotation in draft-07, and GitLab documents `url: $VAR` forms
-            // that are not URIs until expanded.
-            .should_validate_formats(false)
-            .build(&schema)
-            .expect("the vendored schema compiles")
-    })
-}
-
-/// Schema findings, one per violated keyword, located at the failing instance.
-pub fn check_schema(doc: &Value) -> Vec<Finding> {
-    gitlab_validator()
-        .iter_errors(doc)
-        .map(|e| {
-            let pointer = e.instance_path().as_str().to_owned();
-            let message = schema_message(&e);
-            Finding::error(pointer, message)
-        })
-        .collect()
-}
-
-fn schema_message(e: &jsonschema::ValidationError<'_>) -> String {
-    let text = e.to_string();
-    // Errors on a whole job repeat the job body; keep messages to one readable line.
-    let one_line: String = text.split('\n').next().unwrap_or_default().to_owned();
-    if one_line.chars().count() > 200 {
-        let cut: String = one_line.chars().take(200).collect();
-        format!("{cut}… (GitLab CI schema)")
-    } else {
-        format!("{one_line} (GitLab CI schema)")
-    }
-}
-
-fn escape(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
+use super::limits::{DEFAULT_STAGES, MAX_NAME, MAX_NEEDS, RESERVED};
+use super::violation::{Code, Violation, pointer_segment};
 
 /// The jobs of a document: top-level mappings that are not reserved keys or hidden (`.x`).
 pub fn jobs(doc: &Value) -> Vec<(&str, &Value)> {
@@ -144,7 +44,7 @@ pub fn needs_of(job: &Value) -> Vec<(usize, String, bool)> {
 }
 
 /// The semantic rules GitLab applies at pipeline creation.
-pub fn check_semantics(doc: &Value) -> Vec<Finding> {
+pub fn check_semantics(doc: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
     let jobs = jobs(doc);
     let runnable: Vec<&(&str, &Value)> = jobs
@@ -152,10 +52,10 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
         .filter(|(_, j)| j.get("when").and_then(Value::as_str) != Some("never"))
         .collect();
     if runnable.is_empty() {
-        out.push(Finding {
-            help: Some("define at least one job with a `script` or `trigger`".to_owned()),
-            ..Finding::error("", "the pipeline has no jobs")
-        });
+        out.push(
+            Violation::error(Code::NoJobs, "", "the pipeline has no jobs")
+                .with_help("define at least one job with a `script` or `trigger`"),
+        );
     }
 
     let stages: Vec<String> = match doc.get("stages").and_then(Value::as_array) {
@@ -171,7 +71,8 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
         for (i, s) in list.iter().enumerate() {
             if let Some(s) = s.as_str() {
                 if s.chars().count() > MAX_NAME {
-                    out.push(Finding::error(
+                    out.push(Violation::error(
+                        Code::StageNameTooLong,
                         format!("/stages/{i}"),
                         format!(
                             "stage name is {} characters; GitLab allows {MAX_NAME}",
@@ -186,9 +87,10 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
     let names: HashSet<&str> = jobs.iter().map(|(n, _)| *n).collect();
     let mut graph: HashMap<&str, Vec<String>> = HashMap::new();
     for (name, job) in &jobs {
-        let at = format!("/{}", escape(name));
+        let at = format!("/{}", pointer_segment(name));
         if name.chars().count() > MAX_NAME {
-            out.push(Finding::error(
+            out.push(Violation::error(
+                Code::JobNameTooLong,
                 at.clone(),
                 format!(
                     "job name is {} characters; GitLab allows {MAX_NAME}",
@@ -198,30 +100,33 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
         }
         let stage = job.get("stage").and_then(Value::as_str).unwrap_or("test");
         if job.get("extends").is_none() && !stages.iter().any(|s| s == stage) {
-            out.push(Finding {
-                help: Some(format!(
-                    "add `{stage}` to `stages:` or use one of: {}",
-                    stages.join(", ")
-                )),
-                ..Finding::error(
+            out.push(
+                Violation::error(
+                    Code::UnknownStage,
                     format!("{at}/stage"),
                     format!("job `{name}` uses stage `{stage}`, which is not in `stages:`"),
                 )
-            });
+                .with_help(format!(
+                    "add `{stage}` to `stages:` or use one of: {}",
+                    stages.join(", ")
+                )),
+            );
         }
         if job.get("script").is_none()
             && job.get("trigger").is_none()
             && job.get("run").is_none()
             && job.get("extends").is_none()
         {
-            out.push(Finding::error(
+            out.push(Violation::error(
+                Code::NoScript,
                 at.clone(),
                 format!("job `{name}` has no `script`, `run` or `trigger`"),
             ));
         }
         let needs = needs_of(job);
         if needs.len() > MAX_NEEDS {
-            out.push(Finding::error(
+            out.push(Violation::error(
+                Code::TooManyNeeds,
                 format!("{at}/needs"),
                 format!(
                     "job `{name}` has {} needs; GitLab allows {MAX_NEEDS}",
@@ -231,7 +136,8 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
         }
         for (i, target, optional) in &needs {
             if !optional && !names.contains(target.as_str()) {
-                out.push(Finding::error(
+                out.push(Violation::error(
+                    Code::UnknownNeed,
                     format!("{at}/needs/{i}"),
                     format!("job `{name}` needs `{target}`, which is not a job of this pipeline"),
                 ));
@@ -241,13 +147,14 @@ pub fn check_semantics(doc: &Value) -> Vec<Finding> {
     }
 
     if let Some(cycle) = find_cycle(&graph) {
-        out.push(Finding {
-            help: Some("remove one of these `needs`".to_owned()),
-            ..Finding::error(
-                format!("/{}/needs", escape(&cycle[0])),
+        out.push(
+            Violation::error(
+                Code::NeedsCycle,
+                format!("/{}/needs", pointer_segment(&cycle[0])),
                 format!("`needs` form a cycle: {}", cycle.join(" → ")),
             )
-        });
+            .with_help("remove one of these `needs`"),
+        );
     }
     out
 }
@@ -335,13 +242,5 @@ mod tests {
         assert!(f.iter().any(|f| f.message.contains("stage `b`")));
         assert!(f.iter().any(|f| f.message.contains("51 needs")));
         assert!(f.iter().any(|f| f.message.contains("256 characters")));
-    }
-
-    #[test]
-    fn schema_rejects_retry_three() {
-        let doc = json!({"j": {"script": ["x"], "retry": {"max": 3}}});
-        assert!(!check_schema(&doc).is_empty());
-        let ok = json!({"j": {"script": ["x"], "retry": {"max": 2, "exit_codes": [75]}}});
-        assert!(check_schema(&ok).is_empty(), "{:?}", check_schema(&ok));
     }
 }
