@@ -8,9 +8,10 @@ use std::fmt::Write as _;
 
 use clap::{Args, ValueEnum};
 
-use super::compile::{display, read_source, resolve_source};
+use super::compile::{read_source, resolve_source};
 use super::report;
 use crate::compile::{CompileOptions, LowerOptions, compile};
+use crate::config::display_path;
 use crate::exit::Exit;
 use crate::gitlab::ir::Pipeline;
 
@@ -46,7 +47,7 @@ pub fn run(args: &GraphArgs) -> Exit {
     };
     let opts = CompileOptions {
         lower: LowerOptions {
-            config_path: display(&args.config),
+            config_path: display_path(&args.config),
         },
     };
     match compile(&project, &opts) {

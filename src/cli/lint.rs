@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use clap::Args;
 
-use super::compile::display;
 use super::report;
+use crate::config::display_path;
 use crate::exit::Exit;
 use crate::gitlab::Severity;
 use crate::lint;
@@ -27,7 +27,7 @@ pub struct LintArgs {
 pub fn run(args: &LintArgs) -> Exit {
     let mut worst = Exit::Success;
     for path in &args.files {
-        let name = display(path);
+        let name = display_path(path);
         let text = match std::fs::read(path).map(String::from_utf8) {
             Ok(Ok(t)) => t,
             Ok(Err(e)) => {

@@ -15,7 +15,7 @@
 use indexmap::IndexMap;
 
 use super::lower::{self, LowerOptions};
-use crate::config::resolve::DEFAULT_IMAGE_BASE;
+use crate::config::resolved::DEFAULT_IMAGE_BASE;
 use crate::config::{Model, Project};
 use crate::gitlab::glob::path_matches;
 use crate::gitlab::ir::{Artifacts, Job, Need, Pipeline, Trigger, TriggerInclude};

@@ -6,8 +6,8 @@
 
 use indexmap::IndexMap;
 
-use crate::config::model::InstallMode;
-use crate::config::resolve::DEFAULT_IMAGE_BASE;
+use crate::config::raw::InstallMode;
+use crate::config::resolved::DEFAULT_IMAGE_BASE;
 use crate::config::{Model, Project};
 use crate::gitlab::ir::{
     Artifacts, AutoCancel, Cache, CacheKey, Defaults, Environment, Job, Need, Pipeline, Reports,

@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::gitlab::jobs;
 use crate::gitlab::violation::{Code, Violation, pointer_segment};
 
-/// Predefined variable prefixes and names (GitLab's `predefined_variables.md`).
+/// Predefined variable prefixes and names (`doc/ci/variables/predefined_variables.md` in
+/// `gitlab-org/gitlab`).
 const PREDEFINED_PREFIXES: [&str; 4] = ["CI_", "GITLAB_", "RUNNER_", "TRIGGER_"];
 const PREDEFINED: [&str; 3] = ["CI", "CHAT_CHANNEL", "CHAT_INPUT"];
 
