@@ -228,8 +228,9 @@ fn scaffold(args: &InitArgs) -> Result<(), Exit> {
             eprintln!("`{}` already runs `{HOOK_ID}`", display_path(&path));
         }
     }
+    // `.gitlab-ci.yml` was just compiled: only an edit of `mlops.toml` calls for a recompile.
     eprintln!(
-        "next: put your training script at `train.py` and your data at `data/train.csv` (or edit `mlops.toml`), then run `mlops compile`"
+        "next: put your training script at `train.py` and your data at `data/train.csv` (or edit `mlops.toml` and run `mlops compile` again)"
     );
     Ok(())
 }
