@@ -149,7 +149,6 @@ fn stage_job(project: &Project, model: &Model, stage: Stage) -> Job {
         junit: path(files.junit),
         metrics: path(files.metrics),
         annotations: path(files.annotations),
-        ..Reports::default()
     };
 
     let mut cache = Vec::new();

@@ -69,7 +69,7 @@ pub struct Dvc {
 /// The whole project after resolution.
 #[derive(Debug, Clone)]
 pub struct Project {
-    /// The raw typed config.
+    /// The raw config, as written.
     pub config: Config,
     /// Resolved models, in file order.
     pub models: Vec<Model>,
