@@ -107,3 +107,30 @@ pub fn counts(findings: &[Finding]) -> (usize, usize) {
         .count();
     (errors, findings.len() - errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_turns_unknown_needs_and_stages_into_warnings() {
+        let text = "include: other.yml\nstages: [a]\nj:\n  stage: b\n  script: [x]\n  needs: [elsewhere]\n";
+        let findings = lint(text).expect("YAML");
+        let relabelled: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| matches!(f.code, Code::UnknownNeed | Code::UnknownStage))
+            .collect();
+        assert_eq!(relabelled.len(), 2, "{findings:#?}");
+        for f in relabelled {
+            assert_eq!(f.severity, Severity::Warning);
+            assert!(
+                f.message
+                    .ends_with(" (unless an `include:`d file defines it)"),
+                "{}",
+                f.message
+            );
+        }
+        let without = lint(text.trim_start_matches("include: other.yml\n")).expect("YAML");
+        assert_eq!(counts(&without).0, 2, "{without:#?}");
+    }
+}
