@@ -43,109 +43,27 @@ pub fn needs_of(job: &Value) -> Vec<(usize, String, bool)> {
         .collect()
 }
 
-/// The semantic rules GitLab applies at pipeline creation.
+/// The semantic rules GitLab applies at pipeline creation, in document order: the pipeline,
+/// its stages, each job, then the `needs` graph.
 pub fn check_semantics(doc: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
     let jobs = jobs(doc);
-    let runnable: Vec<&(&str, &Value)> = jobs
+    if jobs
         .iter()
-        .filter(|(_, j)| j.get("when").and_then(Value::as_str) != Some("never"))
-        .collect();
-    if runnable.is_empty() {
+        .all(|(_, j)| j.get("when").and_then(Value::as_str) == Some("never"))
+    {
         out.push(
             Violation::error(Code::NoJobs, "", "the pipeline has no jobs")
                 .with_help("define at least one job with a `script` or `trigger`"),
         );
     }
-
-    let stages: Vec<String> = match doc.get("stages").and_then(Value::as_array) {
-        Some(list) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .chain([".pre".to_owned(), ".post".to_owned()])
-            .collect(),
-        None => DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect(),
-    };
-    if let Some(list) = doc.get("stages").and_then(Value::as_array) {
-        for (i, s) in list.iter().enumerate() {
-            if let Some(s) = s.as_str() {
-                if s.chars().count() > MAX_NAME {
-                    out.push(Violation::error(
-                        Code::StageNameTooLong,
-                        format!("/stages/{i}"),
-                        format!(
-                            "stage name is {} characters; GitLab allows {MAX_NAME}",
-                            s.chars().count()
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-
+    let stages = check_stages(doc, &mut out);
     let names: HashSet<&str> = jobs.iter().map(|(n, _)| *n).collect();
     let mut graph: HashMap<&str, Vec<String>> = HashMap::new();
     for (name, job) in &jobs {
-        let at = format!("/{}", pointer_segment(name));
-        if name.chars().count() > MAX_NAME {
-            out.push(Violation::error(
-                Code::JobNameTooLong,
-                at.clone(),
-                format!(
-                    "job name is {} characters; GitLab allows {MAX_NAME}",
-                    name.chars().count()
-                ),
-            ));
-        }
-        let stage = job.get("stage").and_then(Value::as_str).unwrap_or("test");
-        if job.get("extends").is_none() && !stages.iter().any(|s| s == stage) {
-            out.push(
-                Violation::error(
-                    Code::UnknownStage,
-                    format!("{at}/stage"),
-                    format!("job `{name}` uses stage `{stage}`, which is not in `stages:`"),
-                )
-                .with_help(format!(
-                    "add `{stage}` to `stages:` or use one of: {}",
-                    stages.join(", ")
-                )),
-            );
-        }
-        if job.get("script").is_none()
-            && job.get("trigger").is_none()
-            && job.get("run").is_none()
-            && job.get("extends").is_none()
-        {
-            out.push(Violation::error(
-                Code::NoScript,
-                at.clone(),
-                format!("job `{name}` has no `script`, `run` or `trigger`"),
-            ));
-        }
-        let needs = needs_of(job);
-        if needs.len() > MAX_NEEDS {
-            out.push(Violation::error(
-                Code::TooManyNeeds,
-                format!("{at}/needs"),
-                format!(
-                    "job `{name}` has {} needs; GitLab allows {MAX_NEEDS}",
-                    needs.len()
-                ),
-            ));
-        }
-        for (i, target, optional) in &needs {
-            if !optional && !names.contains(target.as_str()) {
-                out.push(Violation::error(
-                    Code::UnknownNeed,
-                    format!("{at}/needs/{i}"),
-                    format!("job `{name}` needs `{target}`, which is not a job of this pipeline"),
-                ));
-            }
-        }
-        graph.insert(name, needs.into_iter().map(|(_, t, _)| t).collect());
+        let needs = check_job(name, job, &stages, &names, &mut out);
+        graph.insert(name, needs);
     }
-
     if let Some(cycle) = find_cycle(&graph) {
         out.push(
             Violation::error(
@@ -157,6 +75,93 @@ pub fn check_semantics(doc: &Value) -> Vec<Violation> {
         );
     }
     out
+}
+
+/// The stages jobs may use (`stages:` plus `.pre` and `.post`, or GitLab's defaults), after
+/// checking the length of each declared name.
+fn check_stages(doc: &Value, out: &mut Vec<Violation>) -> Vec<String> {
+    let Some(list) = doc.get("stages").and_then(Value::as_array) else {
+        return DEFAULT_STAGES.iter().map(|s| (*s).to_owned()).collect();
+    };
+    for (i, s) in list.iter().enumerate() {
+        let length = s.as_str().map_or(0, |s| s.chars().count());
+        if length > MAX_NAME {
+            out.push(Violation::error(
+                Code::StageNameTooLong,
+                format!("/stages/{i}"),
+                format!("stage name is {length} characters; GitLab allows {MAX_NAME}"),
+            ));
+        }
+    }
+    list.iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .chain([".pre".to_owned(), ".post".to_owned()])
+        .collect()
+}
+
+/// One job's name, stage, script and `needs`; returns the jobs it needs, for the graph.
+fn check_job(
+    name: &str,
+    job: &Value,
+    stages: &[String],
+    names: &HashSet<&str>,
+    out: &mut Vec<Violation>,
+) -> Vec<String> {
+    let at = format!("/{}", pointer_segment(name));
+    let length = name.chars().count();
+    if length > MAX_NAME {
+        out.push(Violation::error(
+            Code::JobNameTooLong,
+            at.clone(),
+            format!("job name is {length} characters; GitLab allows {MAX_NAME}"),
+        ));
+    }
+    let stage = job.get("stage").and_then(Value::as_str).unwrap_or("test");
+    if job.get("extends").is_none() && !stages.iter().any(|s| s == stage) {
+        out.push(
+            Violation::error(
+                Code::UnknownStage,
+                format!("{at}/stage"),
+                format!("job `{name}` uses stage `{stage}`, which is not in `stages:`"),
+            )
+            .with_help(format!(
+                "add `{stage}` to `stages:` or use one of: {}",
+                stages.join(", ")
+            )),
+        );
+    }
+    if ["script", "trigger", "run", "extends"]
+        .iter()
+        .all(|k| job.get(k).is_none())
+    {
+        out.push(Violation::error(
+            Code::NoScript,
+            at.clone(),
+            format!("job `{name}` has no `script`, `run` or `trigger`"),
+        ));
+    }
+    let needs = needs_of(job);
+    if needs.len() > MAX_NEEDS {
+        out.push(Violation::error(
+            Code::TooManyNeeds,
+            format!("{at}/needs"),
+            format!(
+                "job `{name}` has {} needs; GitLab allows {MAX_NEEDS}",
+                needs.len()
+            ),
+        ));
+    }
+    for (i, target, optional) in &needs {
+        if !optional && !names.contains(target.as_str()) {
+            out.push(Violation::error(
+                Code::UnknownNeed,
+                format!("{at}/needs/{i}"),
+                format!("job `{name}` needs `{target}`, which is not a job of this pipeline"),
+            ));
+        }
+    }
+    needs.into_iter().map(|(_, t, _)| t).collect()
 }
 
 /// A cycle in the needs graph, as the list of jobs on it (first repeated at the end).
