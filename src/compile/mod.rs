@@ -1,6 +1,6 @@
 //! The compiler: [`lower`] (resolved project → the GitLab IR of [`crate::gitlab::ir`]),
 //! [`emit`] (IR → text), then GitLab's checks ([`crate::gitlab`]) on the result. [`compile`]
-//! runs them in order and never writes anything.
+//! runs them in order and never writes anything. [`graph`] draws the result's job DAG.
 //!
 //! Contract: the output is a pure function of the resolved project and the options, so the
 //! same input gives byte-identical output, and it has passed GitLab's schema and semantic
@@ -10,6 +10,7 @@
 pub mod child;
 pub mod emit;
 pub mod fingerprint;
+pub mod graph;
 pub mod lower;
 
 use crate::config::Project;

@@ -58,3 +58,37 @@ pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").unwrap_or(&s).to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_with_forward_slashes_and_no_dot_prefix() {
+        assert_eq!(display_path(Path::new("./ci/mlops.toml")), "ci/mlops.toml");
+        assert_eq!(display_path(Path::new("ci\\mlops.toml")), "ci/mlops.toml");
+    }
+
+    #[test]
+    fn errors_say_what_to_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = read_source(&dir.path().join("mlops.toml")).expect_err("missing");
+        assert!(
+            missing.to_string().starts_with("cannot read `"),
+            "{missing}"
+        );
+        assert_eq!(
+            missing.hint(),
+            Some("run `mlops init` to create one, or pass `-c PATH`")
+        );
+        let latin1 = dir.path().join("latin1.toml");
+        std::fs::write(&latin1, b"a = \"\xe9\"\n").expect("write");
+        let e = read_source(&latin1).expect_err("not UTF-8");
+        assert!(
+            e.to_string()
+                .ends_with("is not UTF-8 (invalid byte at offset 5)"),
+            "{e}"
+        );
+        assert_eq!(e.hint(), Some("save the file as UTF-8"));
+    }
+}
