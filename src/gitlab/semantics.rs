@@ -229,6 +229,16 @@ mod tests {
     }
 
     #[test]
+    fn each_rule_has_its_code() {
+        let doc = json!({"stages": ["a"], "x": {"stage": "b", "needs": ["nope"]}});
+        let codes: Vec<Code> = check_semantics(&doc).iter().map(|v| v.code).collect();
+        assert_eq!(
+            codes,
+            vec![Code::UnknownStage, Code::NoScript, Code::UnknownNeed]
+        );
+    }
+
+    #[test]
     fn empty_pipeline_is_refused() {
         let f = check_semantics(&json!({"stages": ["a"]}));
         assert!(f.iter().any(|f| f.message.contains("no jobs")));
