@@ -13,6 +13,7 @@ use crate::gitlab::ir::{
     Artifacts, AutoCancel, Cache, CacheKey, Defaults, Environment, Job, Need, Pipeline, Reports,
     Retry, Rule, Workflow,
 };
+use crate::gitlab::limits::MAX_RETRY;
 use crate::stage::Stage;
 
 /// The runtime's temporary-failure exit code, which generated jobs retry.
@@ -80,7 +81,7 @@ pub fn lower(project: &Project, opts: &LowerOptions) -> Pipeline {
         default: Some(Defaults {
             before_script: install_script(project),
             retry: Some(Retry {
-                max: 2,
+                max: MAX_RETRY,
                 when: RETRY_WHEN.iter().map(|s| (*s).to_owned()).collect(),
                 exit_codes: vec![TEMPFAIL],
             }),

@@ -6,6 +6,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::gitlab::limits::MAX_CHANGES;
+
 /// `mlops.toml`: one file describes every model trained by this repository's pipeline.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -161,7 +163,7 @@ pub struct ModelSettings {
     /// Train this model only when one of these paths or globs changed (GitLab
     /// `rules:changes`, at most 50). Default: always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 50))]
+    #[schemars(length(min = 1, max = MAX_CHANGES))]
     pub changes: Option<Vec<String>>,
 
     /// Data checks run by `mlops run validate`.

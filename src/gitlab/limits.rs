@@ -6,6 +6,10 @@
 pub const MAX_NEEDS: usize = 50;
 /// The longest job or stage name, in characters.
 pub const MAX_NAME: usize = 255;
+/// The most paths or globs one `rules:changes` may list.
+pub const MAX_CHANGES: usize = 50;
+/// The highest `retry:max`.
+pub const MAX_RETRY: u8 = 2;
 /// Top-level keys that are not jobs.
 pub const RESERVED: [&str; 12] = [
     "stages",
