@@ -1,14 +1,16 @@
 //! `mlops`: compile a short `mlops.toml` into a complete GitLab CI ML pipeline, and run the
 //! pipeline's stages.
 //!
-//! `config::load → config::validate → compile::lower → compile::emit → write or --check`.
-//! Only [`cli`] and [`runtime`] touch files, the network and processes.
+//! `config::load → config::schema_check → config::resolve → compile::lower → compile::emit →
+//! gitlab checks → write or --check`. Only [`cli`], [`runtime`] and [`config::read`] touch
+//! files, the network and processes.
 
 pub mod atomic;
 pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod exit;
+pub mod gitlab;
 pub mod lint;
 pub mod report;
 pub mod runtime;

@@ -8,10 +8,10 @@ use clap::Args;
 use super::report;
 use crate::compile::child::{self, ParentOptions};
 use crate::compile::{
-    CompileOptions, Compiled, InternalError, LowerOptions, check_gitlab_schema, finish_unchecked,
-    generate, unified_diff,
+    CompileOptions, Compiled, InternalError, LowerOptions, check_gitlab_schema, finish, generate,
+    unified_diff,
 };
-use crate::config::{Project, Source, load_project};
+use crate::config::{self, Project, Source, display_path};
 use crate::exit::Exit;
 
 /// Arguments of `mlops compile`.
@@ -43,44 +43,21 @@ pub struct CompileArgs {
     pub changed_only: bool,
 }
 
-/// Resolves a config, printing every problem; the `Exit` is the code to stop with.
-pub fn resolve_source(source: &Source) -> Result<Project, Exit> {
-    load_project(source).map_err(|e| {
-        report::print_config_error(&e);
+/// [`config::read_source`], printing why the file cannot be read; the `Exit` is the code to
+/// stop with. `graph`, `init` and the runtime's `--model` read their config through here.
+pub fn read_source(path: &Path) -> Result<Source, Exit> {
+    config::read_source(path).map_err(|e| {
+        report::error(&e.to_string(), e.hint());
         Exit::Error
     })
 }
 
-/// Reads a config file, or reports why it cannot.
-pub fn read_source(path: &Path) -> Result<Source, Exit> {
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(Source::new(display(path), text)),
-            Err(e) => {
-                report::error(
-                    &format!(
-                        "`{}` is not UTF-8 (invalid byte at offset {})",
-                        path.display(),
-                        e.utf8_error().valid_up_to()
-                    ),
-                    Some("save the file as UTF-8"),
-                );
-                Err(Exit::Error)
-            }
-        },
-        Err(e) => {
-            let hint = (e.kind() == std::io::ErrorKind::NotFound)
-                .then_some("run `mlops init` to create one, or pass `-c PATH`");
-            report::error(&format!("cannot read `{}`: {e}", path.display()), hint);
-            Err(Exit::Error)
-        }
-    }
-}
-
-/// A path as written in generated files: forward slashes, no leading `./`.
-pub fn display(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").unwrap_or(&s).to_owned()
+/// [`config::load_project`], printing every problem; the `Exit` is the code to stop with.
+pub fn resolve_source(source: &Source) -> Result<Project, Exit> {
+    config::load_project(source).map_err(|e| {
+        report::print_config_error(&e);
+        Exit::Error
+    })
 }
 
 /// Reads the config. Under pre-commit (`PRE_COMMIT=1`) the staged version is what is being
@@ -90,7 +67,7 @@ pub fn read_config(path: &Path) -> Result<Source, Exit> {
     if std::env::var("PRE_COMMIT").as_deref() != Ok("1") || path.is_absolute() {
         return read_source(path);
     }
-    let name = display(path);
+    let name = display_path(path);
     let staged = std::process::Command::new("git")
         .args(["show", &format!(":./{name}")])
         .stderr(std::process::Stdio::null())
@@ -166,7 +143,7 @@ fn build(
                 changed_only: args.changed_only,
             },
         );
-        return finish_unchecked(&mut p, &config, "mlops compile --child-pipeline");
+        return finish(&mut p, &config, "mlops compile --child-pipeline");
     }
     if !args.changed_only {
         return generate(project, &CompileOptions { lower });
@@ -188,7 +165,7 @@ fn build(
                 );
                 child::filtered_pipeline(project, &lower, &keep)
             };
-            finish_unchecked(&mut p, &config, "mlops compile --changed-only")
+            finish(&mut p, &config, "mlops compile --changed-only")
         }
     }
 }
@@ -204,7 +181,7 @@ pub fn run(args: &CompileArgs) -> Exit {
         Err(e) => return e,
     };
     let lower = LowerOptions {
-        config_path: display(&args.config),
+        config_path: display_path(&args.config),
     };
     let compiled = match build(&project, args, lower) {
         Ok(c) => c,
@@ -213,7 +190,7 @@ pub fn run(args: &CompileArgs) -> Exit {
             return Exit::Error;
         }
     };
-    let out = display(&args.output);
+    let out = display_path(&args.output);
     // GitLab's schema is checked before anything is printed or written. Only `--check` of an
     // unchanged file skips it: this version checked that exact text when it wrote it.
     let schema_checked = || match check_gitlab_schema(&compiled.pipeline) {
@@ -301,14 +278,14 @@ fn fix_command(args: &CompileArgs) -> String {
         let _ = write!(
             cmd,
             " -c {}",
-            crate::compile::lower::quote(&display(&args.config))
+            crate::compile::lower::quote(&display_path(&args.config))
         );
     }
     if args.output != Path::new(".gitlab-ci.yml") {
         let _ = write!(
             cmd,
             " -o {}",
-            crate::compile::lower::quote(&display(&args.output))
+            crate::compile::lower::quote(&display_path(&args.output))
         );
     }
     cmd

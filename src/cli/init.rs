@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::compile::display;
 use super::report;
 use crate::compile::{CompileOptions, LowerOptions, compile};
 use crate::config::Source;
-use crate::config::model::Framework;
+use crate::config::display_path;
+use crate::config::raw::Framework;
 use crate::config::suggest::did_you_mean;
 use crate::exit::Exit;
 
@@ -181,7 +181,7 @@ fn scaffold(args: &InitArgs) -> Result<(), Exit> {
     let existing: Vec<String> = [&config_path, &ci_path]
         .into_iter()
         .filter(|p| p.exists())
-        .map(|p| format!("`{}`", display(p)))
+        .map(|p| format!("`{}`", display_path(p)))
         .collect();
     if !existing.is_empty() && !args.force {
         report::error(
@@ -225,11 +225,12 @@ fn scaffold(args: &InitArgs) -> Result<(), Exit> {
         if let Some(t) = new_text {
             write(&path, &t)?;
         } else {
-            eprintln!("`{}` already runs `{HOOK_ID}`", display(&path));
+            eprintln!("`{}` already runs `{HOOK_ID}`", display_path(&path));
         }
     }
+    // `.gitlab-ci.yml` was just compiled: only an edit of `mlops.toml` calls for a recompile.
     eprintln!(
-        "next: put your training script at `train.py` and your data at `data/train.csv` (or edit `mlops.toml`), then run `mlops compile`"
+        "next: put your training script at `train.py` and your data at `data/train.csv` (or edit `mlops.toml` and run `mlops compile` again)"
     );
     Ok(())
 }
@@ -242,7 +243,7 @@ fn pre_commit_edit(dir: &Path) -> Result<HookEdit, Exit> {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => {
-            report::error(&format!("cannot read `{}`: {e}", display(&path)), None);
+            report::error(&format!("cannot read `{}`: {e}", display_path(&path)), None);
             return Err(Exit::Error);
         }
     };
@@ -250,7 +251,7 @@ fn pre_commit_edit(dir: &Path) -> Result<HookEdit, Exit> {
         Ok(t) => Ok((path, t)),
         Err(e) => {
             report::error(
-                &format!("cannot add the hook to `{}`: {e}", display(&path)),
+                &format!("cannot add the hook to `{}`: {e}", display_path(&path)),
                 Some(&format!(
                     "add it by hand under `repos:`:\n{}",
                     hook_entry(2)
@@ -264,13 +265,13 @@ fn pre_commit_edit(dir: &Path) -> Result<HookEdit, Exit> {
 fn write(path: &Path, text: &str) -> Result<(), Exit> {
     let existed = path.exists();
     crate::atomic::write(path, text).map_err(|e| {
-        report::error(&format!("cannot write `{}`: {e}", display(path)), None);
+        report::error(&format!("cannot write `{}`: {e}", display_path(path)), None);
         Exit::Error
     })?;
     eprintln!(
         "{} `{}`",
         if existed { "updated" } else { "created" },
-        display(path)
+        display_path(path)
     );
     Ok(())
 }

@@ -9,10 +9,10 @@ use std::fmt::Write as _;
 
 use clap::Args;
 
-use super::compile::display;
 use super::report;
-use crate::compile::check::Severity;
+use crate::config::display_path;
 use crate::exit::Exit;
+use crate::gitlab::Severity;
 use crate::lint;
 
 /// Arguments of `mlops lint`.
@@ -27,7 +27,7 @@ pub struct LintArgs {
 pub fn run(args: &LintArgs) -> Exit {
     let mut worst = Exit::Success;
     for path in &args.files {
-        let name = display(path);
+        let name = display_path(path);
         let text = match std::fs::read(path).map(String::from_utf8) {
             Ok(Ok(t)) => t,
             Ok(Err(e)) => {
@@ -47,7 +47,7 @@ pub fn run(args: &LintArgs) -> Exit {
                 continue;
             }
         };
-        let diags = match lint::lint(&text) {
+        let findings = match lint::lint(&text) {
             Ok(d) => d,
             Err(e) => {
                 report::error(
@@ -59,17 +59,17 @@ pub fn run(args: &LintArgs) -> Exit {
             }
         };
         let mut out = String::new();
-        for d in &diags {
-            let sev = match d.severity {
+        for f in &findings {
+            let sev = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            let _ = writeln!(out, "{sev}: {name}:{}:{}: {}", d.line, d.col, d.message);
-            if let Some(h) = &d.help {
+            let _ = writeln!(out, "{sev}: {name}:{}:{}: {}", f.line, f.col, f.message);
+            if let Some(h) = &f.help {
                 let _ = writeln!(out, "hint: {h}");
             }
         }
-        let (errors, warnings) = lint::counts(&diags);
+        let (errors, warnings) = lint::counts(&findings);
         let _ = match (errors, warnings) {
             (0, 0) => writeln!(out, "{name}: no problems found"),
             (e, w) => writeln!(

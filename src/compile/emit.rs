@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::ir::Pipeline;
+use crate::gitlab::ir::Pipeline;
 
 /// YAML serialization failed: the IR holds something the serializer cannot write.
 #[derive(Debug, thiserror::Error)]
@@ -251,9 +251,9 @@ pub fn body(pipeline: &Pipeline) -> Result<String, EmitError> {
     #[derive(Serialize)]
     struct Head<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
-        workflow: Option<&'a super::ir::Workflow>,
+        workflow: Option<&'a crate::gitlab::ir::Workflow>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        default: Option<&'a super::ir::Defaults>,
+        default: Option<&'a crate::gitlab::ir::Defaults>,
         stages: &'a [String],
         #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
         variables: &'a indexmap::IndexMap<String, String>,

@@ -6,13 +6,14 @@
 
 use indexmap::IndexMap;
 
-use super::ir::{
+use crate::config::raw::InstallMode;
+use crate::config::resolved::DEFAULT_IMAGE_BASE;
+use crate::config::{Model, Project};
+use crate::gitlab::ir::{
     Artifacts, AutoCancel, Cache, CacheKey, Defaults, Environment, Job, Need, Pipeline, Reports,
     Retry, Rule, Workflow,
 };
-use crate::config::model::InstallMode;
-use crate::config::resolve::DEFAULT_IMAGE_BASE;
-use crate::config::{Model, Project};
+use crate::gitlab::limits::MAX_RETRY;
 use crate::stage::Stage;
 
 /// The runtime's temporary-failure exit code, which generated jobs retry.
@@ -80,7 +81,7 @@ pub fn lower(project: &Project, opts: &LowerOptions) -> Pipeline {
         default: Some(Defaults {
             before_script: install_script(project),
             retry: Some(Retry {
-                max: 2,
+                max: MAX_RETRY,
                 when: RETRY_WHEN.iter().map(|s| (*s).to_owned()).collect(),
                 exit_codes: vec![TEMPFAIL],
             }),
@@ -149,7 +150,6 @@ fn stage_job(project: &Project, model: &Model, stage: Stage) -> Job {
         junit: path(files.junit),
         metrics: path(files.metrics),
         annotations: path(files.annotations),
-        ..Reports::default()
     };
 
     let mut cache = Vec::new();

@@ -1,18 +1,20 @@
-//! The compiler: `lower` (Project → IR), `emit` (IR → text), `check` (IR against GitLab's
-//! schema and rules). [`compile`] runs them in order and never writes anything.
+//! The compiler: [`lower`] (resolved project → the GitLab IR of [`crate::gitlab::ir`]),
+//! [`emit`] (IR → text), then GitLab's checks ([`crate::gitlab`]) on the result. [`compile`]
+//! runs them in order and never writes anything. [`graph`] draws the result's job DAG.
 //!
 //! Contract: the output is a pure function of the resolved project and the options, so the
-//! same input gives byte-identical output, and it has passed [`check`] before it is returned.
-//! A check failure here is a compiler bug and is reported as an internal error.
+//! same input gives byte-identical output, and it has passed GitLab's schema and semantic
+//! checks before it is returned. A violation here is a compiler bug and is reported as an
+//! [`InternalError`].
 
-pub mod check;
 pub mod child;
 pub mod emit;
 pub mod fingerprint;
-pub mod ir;
+pub mod graph;
 pub mod lower;
 
 use crate::config::Project;
+use crate::gitlab::{self, Severity, ir};
 pub use lower::{LowerOptions, job_name};
 
 /// The compiler produced a pipeline GitLab would refuse. This is a bug in `mlops`.
@@ -57,22 +59,13 @@ pub fn compile(project: &Project, opts: &CompileOptions) -> Result<Compiled, Int
 /// and the runtime's fingerprint. The semantic rules still run.
 pub fn generate(project: &Project, opts: &CompileOptions) -> Result<Compiled, InternalError> {
     let mut pipeline = lower::lower(project, &opts.lower);
-    finish_unchecked(&mut pipeline, &opts.lower.config_path, "mlops compile")
+    finish(&mut pipeline, &opts.lower.config_path, "mlops compile")
 }
 
-/// Fills the fingerprint, checks and emits a lowered pipeline.
+/// Fills the fingerprint of a lowered pipeline, checks it against GitLab's semantic rules
+/// and emits it with the banner naming `command`. The GitLab-schema pass is separate
+/// ([`check_gitlab_schema`]), as in [`generate`].
 pub fn finish(
-    pipeline: &mut ir::Pipeline,
-    config_path: &str,
-    command: &str,
-) -> Result<Compiled, InternalError> {
-    let compiled = finish_unchecked(pipeline, config_path, command)?;
-    check_gitlab_schema(&compiled.pipeline)?;
-    Ok(compiled)
-}
-
-/// [`finish`] without the GitLab-schema pass (see [`generate`]).
-pub fn finish_unchecked(
     pipeline: &mut ir::Pipeline,
     config_path: &str,
     command: &str,
@@ -85,7 +78,7 @@ pub fn finish_unchecked(
     if let Some(v) = pipeline.variables.get_mut(lower::FINGERPRINT_VAR) {
         v.clone_from(&fp);
     }
-    findings(pipeline, false)?;
+    check_semantics(pipeline)?;
     // Emitting 500 models takes milliseconds: swap the one line that changed instead of
     // serializing twice. Both lines come from the serializer; if the blank line is not found
     // exactly once, emit again.
@@ -104,19 +97,12 @@ pub fn finish_unchecked(
     })
 }
 
-/// The generated pipeline against the GitLab schema and the semantic rules.
-pub fn validate(pipeline: &ir::Pipeline) -> Result<(), InternalError> {
-    findings(pipeline, true)
-}
-
 /// The generated pipeline against the vendored GitLab CI schema.
 pub fn check_gitlab_schema(pipeline: &ir::Pipeline) -> Result<(), InternalError> {
-    let json = serde_json::to_value(pipeline).map_err(|e| InternalError {
-        findings: vec![e.to_string()],
-    })?;
-    let findings: Vec<String> = check::check_schema(&json)
+    let json = to_json(pipeline)?;
+    let findings: Vec<String> = gitlab::check_schema(&json)
         .into_iter()
-        .map(|f| format!("{}: {}", f.pointer, f.message))
+        .map(|v| format!("{}: {}", v.pointer, v.message))
         .collect();
     if findings.is_empty() {
         Ok(())
@@ -125,20 +111,13 @@ pub fn check_gitlab_schema(pipeline: &ir::Pipeline) -> Result<(), InternalError>
     }
 }
 
-fn findings(pipeline: &ir::Pipeline, schema: bool) -> Result<(), InternalError> {
-    let json = serde_json::to_value(pipeline).map_err(|e| InternalError {
-        findings: vec![e.to_string()],
-    })?;
-    let schema_findings = if schema {
-        check::check_schema(&json)
-    } else {
-        Vec::new()
-    };
-    let mut findings: Vec<String> = schema_findings
+/// The generated pipeline against GitLab's semantic rules; warnings are not failures.
+fn check_semantics(pipeline: &ir::Pipeline) -> Result<(), InternalError> {
+    let json = to_json(pipeline)?;
+    let mut findings: Vec<String> = gitlab::check_semantics(&json)
         .into_iter()
-        .chain(check::check_semantics(&json))
-        .filter(|f| f.severity == check::Severity::Error)
-        .map(|f| format!("{}: {}", f.pointer, f.message))
+        .filter(|v| v.severity == Severity::Error)
+        .map(|v| format!("{}: {}", v.pointer, v.message))
         .collect();
     findings.dedup();
     if findings.is_empty() {
@@ -146,6 +125,12 @@ fn findings(pipeline: &ir::Pipeline, schema: bool) -> Result<(), InternalError> 
     } else {
         Err(InternalError { findings })
     }
+}
+
+fn to_json(pipeline: &ir::Pipeline) -> Result<serde_json::Value, InternalError> {
+    serde_json::to_value(pipeline).map_err(|e| InternalError {
+        findings: vec![e.to_string()],
+    })
 }
 
 /// A unified diff from `old` to `new`, with CRLF normalised, labelled with `path`.

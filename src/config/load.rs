@@ -6,7 +6,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::Problem;
-use super::source::{Source, SpanIndex, Spans, push_pointer};
+use super::pointer::push_pointer;
+use super::source::{Source, SpanIndex, Spans};
 
 /// A parsed config file: the JSON view the schema checks, and where each value came from.
 #[derive(Debug, Clone)]

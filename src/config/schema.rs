@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::model::Config;
+use super::raw::Config;
 
 /// The committed schema. A test keeps it equal to [`schema_value`], so validation can use it
 /// without generating the schema on every run.

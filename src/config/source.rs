@@ -95,9 +95,3 @@ impl SpanIndex {
         }
     }
 }
-
-/// Appends one escaped segment to a JSON pointer (RFC 6901).
-pub fn push_pointer(base: &str, segment: &str) -> String {
-    let escaped = segment.replace('~', "~0").replace('/', "~1");
-    format!("{base}/{escaped}")
-}

@@ -1,9 +1,9 @@
 //! Dotenv variables in `rules:`. GitLab evaluates `rules` when it creates the pipeline, before
 //! any job has run, so a variable that a job writes into an `artifacts:reports:dotenv` file is
-//! never set there: `if: $EVAL_PASSED == "true"` never matches (gitlab-and-mlflow.md §1.3,
+//! never set there: `if: $EVAL_PASSED == "true"` never matches (`docs/pipeline.md`, and
 //! gitlab-org/gitlab#235812).
 //!
-//! Two findings: an error when a `rules:if` names a variable some job writes into its dotenv
+//! Two rules: an error when a `rules:if` names a variable some job writes into its dotenv
 //! report, and a warning when, in a pipeline that has dotenv reports, it names a variable
 //! that is defined nowhere in the file and is not predefined (probably a dotenv variable
 //! written in a way lint cannot follow, or a project variable).
@@ -12,15 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::compile::check::{Finding, Severity, jobs};
+use crate::gitlab::jobs;
+use crate::gitlab::violation::{Code, Violation, pointer_segment};
 
-/// Predefined variable prefixes and names (GitLab's `predefined_variables.md`).
+/// Predefined variable prefixes and names (`doc/ci/variables/predefined_variables.md` in
+/// `gitlab-org/gitlab`).
 const PREDEFINED_PREFIXES: [&str; 4] = ["CI_", "GITLAB_", "RUNNER_", "TRIGGER_"];
 const PREDEFINED: [&str; 3] = ["CI", "CHAT_CHANNEL", "CHAT_INPUT"];
-
-fn escape(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
 
 /// Script lines of a job (`before_script`, `script`, `after_script`), nested lists flattened.
 fn script_lines(job: &Value) -> Vec<&str> {
@@ -173,8 +171,8 @@ fn defined_variables(doc: &Value) -> BTreeSet<String> {
     out
 }
 
-/// The dotenv findings of a document.
-pub fn check(doc: &Value) -> Vec<Finding> {
+/// The dotenv violations of a document.
+pub fn check(doc: &Value) -> Vec<Violation> {
     let all_jobs = jobs(doc);
     // Hidden jobs (`.template`) can carry the dotenv report through `extends`.
     let mut producers: BTreeMap<String, String> = BTreeMap::new();
@@ -206,30 +204,28 @@ pub fn check(doc: &Value) -> Vec<Finding> {
             let Some(expr) = rule.get("if").and_then(Value::as_str) else {
                 continue;
             };
-            let at = format!("/{}/rules/{i}/if", escape(name));
+            let at = format!("/{}/rules/{i}/if", pointer_segment(name));
             for var in variables_in(expr) {
                 if let Some(producer) = producers.get(&var) {
-                    out.push(Finding {
-                        severity: Severity::Error,
-                        pointer: at.clone(),
-                        message: format!(
+                    out.push(Violation::error(
+                        Code::DotenvInRules,
+                        at.clone(),
+                        format!(
                             "job `{name}` tests `${var}` in `rules:if`, but `${var}` comes from the dotenv report of `{producer}`: rules are evaluated when the pipeline is created, before any job runs, so this rule never sees it"
                         ),
-                        help: Some(format!(
-                            "make `{producer}` (or a gate job) exit non-zero when the condition fails, and give `{name}` `needs: [{producer}]` instead of the rule"
-                        )),
-                    });
+                    ).with_help(format!(
+                        "make `{producer}` (or a gate job) exit non-zero when the condition fails, and give `{name}` `needs: [{producer}]` instead of the rule"
+                    )));
                 } else if !defined.contains(&var) && !predefined(&var) {
-                    out.push(Finding {
-                        severity: Severity::Warning,
-                        pointer: at.clone(),
-                        message: format!(
+                    out.push(Violation::warning(
+                        Code::UndefinedInRules,
+                        at.clone(),
+                        format!(
                             "job `{name}` tests `${var}` in `rules:if`; it is not defined in this file nor predefined, and this pipeline passes values through dotenv reports, which `rules` never see"
                         ),
-                        help: Some(format!(
-                            "if `${var}` is a project or pipeline variable, ignore this; if a job writes it, gate with an exit code and `needs` instead"
-                        )),
-                    });
+                    ).with_help(format!(
+                        "if `${var}` is a project or pipeline variable, ignore this; if a job writes it, gate with an exit code and `needs` instead"
+                    )));
                 }
             }
         }
@@ -240,6 +236,7 @@ pub fn check(doc: &Value) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gitlab::Severity;
     use serde_json::json;
 
     #[test]

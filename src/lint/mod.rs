@@ -1,21 +1,23 @@
 //! `mlops lint`: any GitLab CI file, offline. The document is read with the positioned YAML
 //! 1.1 reader, checked against the vendored GitLab CI schema and the semantic rules of
-//! [`crate::compile::check`], then against lint-only rules for mistakes GitLab accepts
-//! silently: dotenv variables in `rules:` ([`dotenv`]) and YAML 1.1 scalars that change
-//! meaning in `variables:` ([`traps`]).
+//! [`crate::gitlab`], then against lint-only rules for mistakes GitLab accepts silently:
+//! dotenv variables in `rules:` ([`dotenv`]) and YAML 1.1 scalars that change meaning in
+//! `variables:` ([`traps`]).
 //!
-//! Contract: [`lint`] is pure (text in, findings out), and every finding has a line and
+//! Contract: [`lint`] is pure (text in, findings out), and every [`Finding`] has a line and
 //! column in the text.
 
 pub mod dotenv;
 pub mod traps;
 
-use crate::compile::check::{self, Finding, Severity};
+use crate::gitlab::{self, Code, Severity, Violation};
 use crate::yaml::{self, Node, YamlError};
 
-/// A finding located in the source text.
+/// A violation located in the source text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Diagnostic {
+pub struct Finding {
+    /// The rule broken.
+    pub code: Code,
     /// Error or warning.
     pub severity: Severity,
     /// The line, from 1.
@@ -32,53 +34,55 @@ pub struct Diagnostic {
 }
 
 /// Lints one CI document. A YAML syntax error is returned as the error.
-pub fn lint(text: &str) -> Result<Vec<Diagnostic>, YamlError> {
+pub fn lint(text: &str) -> Result<Vec<Finding>, YamlError> {
     let root = yaml::parse(text)?;
     let json = root.to_json();
-    let mut findings: Vec<Finding> = Vec::new();
+    let mut violations: Vec<Violation> = Vec::new();
     if json.is_object() {
-        findings.extend(check::check_schema(&json));
-        findings.extend(with_include_caveat(&json, check::check_semantics(&json)));
-        findings.extend(dotenv::check(&json));
-        findings.extend(traps::check(&root, text));
+        violations.extend(gitlab::check_schema(&json));
+        violations.extend(with_include_caveat(&json, gitlab::check_semantics(&json)));
+        violations.extend(dotenv::check(&json));
+        violations.extend(traps::check(&root, text));
     } else {
-        findings.push(Finding {
-            severity: Severity::Error,
-            pointer: String::new(),
-            message: "a CI file must be a mapping of keywords and jobs".to_owned(),
-            help: Some("start with `stages:` and one `job-name:` mapping per job".to_owned()),
-        });
+        violations.push(
+            Violation::error(
+                Code::NotAMapping,
+                "",
+                "a CI file must be a mapping of keywords and jobs",
+            )
+            .with_help("start with `stages:` and one `job-name:` mapping per job"),
+        );
     }
-    Ok(locate(&root, findings))
+    Ok(locate(&root, violations))
 }
 
 /// Jobs and stages may come from `include:`d files, which lint does not fetch: findings that
-/// depend on what is missing from this file become warnings there.
-fn with_include_caveat(doc: &serde_json::Value, findings: Vec<Finding>) -> Vec<Finding> {
+/// depend on what is missing from this file (unknown `needs` and stages) become warnings
+/// there.
+fn with_include_caveat(doc: &serde_json::Value, violations: Vec<Violation>) -> Vec<Violation> {
     if doc.get("include").is_none() {
-        return findings;
+        return violations;
     }
-    findings
+    violations
         .into_iter()
-        .map(|mut f| {
-            if f.message.contains("not a job of this pipeline")
-                || f.message.contains("not in `stages:`")
-            {
-                f.severity = Severity::Warning;
-                f.message
+        .map(|mut v| {
+            if matches!(v.code, Code::UnknownNeed | Code::UnknownStage) {
+                v.severity = Severity::Warning;
+                v.message
                     .push_str(" (unless an `include:`d file defines it)");
             }
-            f
+            v
         })
         .collect()
 }
 
-fn locate(root: &Node, findings: Vec<Finding>) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = findings
+fn locate(root: &Node, violations: Vec<Violation>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = violations
         .into_iter()
         .map(|f| {
             let (line, col) = root.locate_nearest(&f.pointer);
-            Diagnostic {
+            Finding {
+                code: f.code,
                 severity: f.severity,
                 line,
                 col,
@@ -96,10 +100,37 @@ fn locate(root: &Node, findings: Vec<Finding>) -> Vec<Diagnostic> {
 }
 
 /// Counts of errors and warnings.
-pub fn counts(diags: &[Diagnostic]) -> (usize, usize) {
-    let errors = diags
+pub fn counts(findings: &[Finding]) -> (usize, usize) {
+    let errors = findings
         .iter()
-        .filter(|d| d.severity == Severity::Error)
+        .filter(|f| f.severity == Severity::Error)
         .count();
-    (errors, diags.len() - errors)
+    (errors, findings.len() - errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_turns_unknown_needs_and_stages_into_warnings() {
+        let text = "include: other.yml\nstages: [a]\nj:\n  stage: b\n  script: [x]\n  needs: [elsewhere]\n";
+        let findings = lint(text).expect("YAML");
+        let relabelled: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| matches!(f.code, Code::UnknownNeed | Code::UnknownStage))
+            .collect();
+        assert_eq!(relabelled.len(), 2, "{findings:#?}");
+        for f in relabelled {
+            assert_eq!(f.severity, Severity::Warning);
+            assert!(
+                f.message
+                    .ends_with(" (unless an `include:`d file defines it)"),
+                "{}",
+                f.message
+            );
+        }
+        let without = lint(text.trim_start_matches("include: other.yml\n")).expect("YAML");
+        assert_eq!(counts(&without).0, 2, "{without:#?}");
+    }
 }

@@ -3,12 +3,8 @@
 //! the job sees something other than what the file says. Only values whose string form
 //! differs from the text as written are reported (`PORT: 8080` is fine).
 
-use crate::compile::check::{Finding, Severity};
+use crate::gitlab::violation::{Code, Violation, pointer_segment};
 use crate::yaml::{Node, Value};
-
-fn escape(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
 
 /// The value as Ruby's `to_s` writes it, which is what the job receives.
 fn ruby_string(v: &Value) -> Option<String> {
@@ -36,7 +32,7 @@ fn written(text: &str, line: usize, col: usize) -> Option<String> {
     Some(rest.trim().to_owned())
 }
 
-fn check_map(map: &Node, at: &str, text: &str, out: &mut Vec<Finding>) {
+fn check_map(map: &Node, at: &str, text: &str, out: &mut Vec<Violation>) {
     let Value::Map(pairs) = &map.value else {
         return;
     };
@@ -44,8 +40,8 @@ fn check_map(map: &Node, at: &str, text: &str, out: &mut Vec<Finding>) {
         let name = k.key_string();
         // `NAME: {value: ..., description: ...}`
         let (node, pointer) = match v.get("value") {
-            Some(inner) => (inner, format!("{at}/{}/value", escape(&name))),
-            None => (v, format!("{at}/{}", escape(&name))),
+            Some(inner) => (inner, format!("{at}/{}/value", pointer_segment(&name))),
+            None => (v, format!("{at}/{}", pointer_segment(&name))),
         };
         let Some(seen) = ruby_string(&node.value) else {
             continue;
@@ -69,19 +65,21 @@ fn check_map(map: &Node, at: &str, text: &str, out: &mut Vec<Finding>) {
         } else {
             as_written.as_str()
         };
-        out.push(Finding {
-            severity: Severity::Warning,
-            pointer,
-            message: format!(
-                "variable `{name}` is written `{shown}`, which YAML 1.1 reads as {what}: jobs get `{seen}`"
-            ),
-            help: Some(format!("quote it: `{name}: \"{as_written}\"`")),
-        });
+        out.push(
+            Violation::warning(
+                Code::Yaml11Trap,
+                pointer,
+                format!(
+                    "variable `{name}` is written `{shown}`, which YAML 1.1 reads as {what}: jobs get `{seen}`"
+                ),
+            )
+            .with_help(format!("quote it: `{name}: \"{as_written}\"`")),
+        );
     }
 }
 
-/// The trap findings of a document (global, `default:` and per-job `variables`).
-pub fn check(root: &Node, text: &str) -> Vec<Finding> {
+/// The trap violations of a document (global, `default:` and per-job `variables`).
+pub fn check(root: &Node, text: &str) -> Vec<Violation> {
     let mut out = Vec::new();
     let Value::Map(pairs) = &root.value else {
         return out;
@@ -93,7 +91,7 @@ pub fn check(root: &Node, text: &str) -> Vec<Finding> {
         } else if let Some(vars) = v.get("variables") {
             check_map(
                 vars,
-                &format!("/{}/variables", escape(&key)),
+                &format!("/{}/variables", pointer_segment(&key)),
                 text,
                 &mut out,
             );
@@ -106,7 +104,7 @@ pub fn check(root: &Node, text: &str) -> Vec<Finding> {
 mod tests {
     use super::*;
 
-    fn findings(text: &str) -> Vec<Finding> {
+    fn findings(text: &str) -> Vec<Violation> {
         check(&crate::yaml::parse(text).expect("parses"), text)
     }
 

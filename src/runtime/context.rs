@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::cli::compile::{display, read_source, resolve_source};
+use crate::cli::compile::{read_source, resolve_source};
 use crate::cli::report;
 use crate::compile::{CompileOptions, LowerOptions, generate};
 use crate::config::suggest::did_you_mean;
-use crate::config::{Model, Project};
+use crate::config::{Model, Project, display_path as display};
 use crate::exit::Exit;
 
 /// Options every `mlops run` stage takes.

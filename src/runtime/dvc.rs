@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::cli::report;
 use crate::config::Model;
-use crate::config::resolve::Dvc;
+use crate::config::resolved::Dvc;
 use crate::exit::Exit;
 use crate::runtime::log;
 use crate::runtime::process::{self, Ended, Spawn};

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::config::model::NoProduction;
+use crate::config::raw::NoProduction;
 use crate::exit::Exit;
 use crate::report::junit::{Case, Outcome};
 

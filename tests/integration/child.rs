@@ -118,7 +118,7 @@ fn changed_only(dir: &Path, before: &str) -> (String, String) {
 
 fn jobs(child: &str) -> Vec<String> {
     let doc = mlops::yaml::parse(child).expect("yaml").to_json();
-    mlops::compile::check::jobs(&doc)
+    mlops::gitlab::jobs(&doc)
         .into_iter()
         .map(|(n, _)| n.to_owned())
         .collect()

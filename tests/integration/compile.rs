@@ -84,9 +84,9 @@ fn every_example_snapshot() {
         let compiled = compile_dir(&dir);
         // The snapshot is the spec; it is also checked against GitLab's schema and rules.
         let json = serde_json::to_value(&compiled.pipeline).expect("json");
-        let errors: Vec<_> = mlops::compile::check::check_schema(&json)
+        let errors: Vec<_> = mlops::gitlab::check_schema(&json)
             .into_iter()
-            .chain(mlops::compile::check::check_semantics(&json))
+            .chain(mlops::gitlab::check_semantics(&json))
             .collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
         snap!(name.as_str(), compiled.text);
@@ -408,7 +408,7 @@ fn models_are_parallel_with_unique_jobs() {
             .needs
             .iter()
             .flatten()
-            .map(mlops::compile::ir::Need::job)
+            .map(mlops::gitlab::ir::Need::job)
             .collect();
         assert_eq!(
             needs,

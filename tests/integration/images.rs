@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mlops::config::model::Framework;
+use mlops::config::raw::Framework;
 
 use crate::harness;
 

@@ -271,8 +271,8 @@ fn a_binary_of_another_version_refuses_the_pipeline() {
 
 /// GitLab's schema and semantic checks, as `mlops compile` applies them to its own output.
 fn assert_gitlab_accepts(what: &str, doc: &Value) {
-    let mut findings = mlops::compile::check::check_schema(doc);
-    findings.extend(mlops::compile::check::check_semantics(doc));
+    let mut findings = mlops::gitlab::check_schema(doc);
+    findings.extend(mlops::gitlab::check_semantics(doc));
     assert!(findings.is_empty(), "{what}: {findings:#?}");
 }
 

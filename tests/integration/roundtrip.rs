@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use proptest::prelude::*;
 
 use mlops::compile::{CompileOptions, compile};
-use mlops::config::model::{Args, Config, Framework, ModelSettings, Tags};
+use mlops::config::raw::{Args, Config, Framework, ModelSettings, Tags};
 use mlops::config::{Source, load_project};
 
 /// Pieces that break naive YAML or shell emitters, plus YAML 1.1 scalars that would silently

@@ -15,7 +15,7 @@ use super::column::Values;
 use super::kinds::{infer, name as kind_name};
 use super::sort_key::{aligned, counts};
 use super::{Column, Table};
-use crate::config::model::ColumnKind;
+use crate::config::raw::ColumnKind;
 use crate::runtime::drift::{self, ColumnDrift};
 
 /// Evidently's `DriftedColumnsCount(drift_share=0.5)`.

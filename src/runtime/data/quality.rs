@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Table;
 use super::kinds::{infer, name as kind_name};
-use crate::config::model::ColumnKind;
+use crate::config::raw::ColumnKind;
 
 /// The default `max_null_ratio`.
 pub const DEFAULT_MAX_NULL_RATIO: f64 = 0.05;

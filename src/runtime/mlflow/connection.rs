@@ -4,7 +4,7 @@
 use super::flavour::Flavour;
 use super::redact::Redactor;
 use super::retry::RetryPolicy;
-use crate::config::model::MlflowSettings;
+use crate::config::raw::MlflowSettings;
 use crate::runtime::context::{CiEnv, Context};
 
 /// The default CI/CD variable that holds the token when `MLFLOW_TRACKING_TOKEN` is unset.

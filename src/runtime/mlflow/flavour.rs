@@ -1,7 +1,7 @@
 //! Which dialect the tracking server speaks: a plain MLflow server, or GitLab's
 //! MLflow-compatible subset (no aliases, SemVer versions, no `model-versions/search`).
 
-use crate::config::model::Flavour as Setting;
+use crate::config::raw::Flavour as Setting;
 
 /// The server dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

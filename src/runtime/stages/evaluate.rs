@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::report;
-use crate::config::model::NoProduction;
+use crate::config::raw::NoProduction;
 use crate::exit::Exit;
 use crate::report::{dotenv, junit, openmetrics, write_file, write_json};
 use crate::runtime::context::{CommonArgs, Context};

@@ -12,8 +12,8 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::report;
-use crate::config::model::Framework;
-use crate::config::resolve::Dvc;
+use crate::config::raw::Framework;
+use crate::config::resolved::Dvc;
 use crate::exit::Exit;
 use crate::report::{annotations, dotenv, write_file, write_json};
 use crate::runtime::context::{CiEnv, CommonArgs, Context};

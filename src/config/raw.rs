@@ -1,9 +1,12 @@
-//! The `mlops.toml` types. Their doc comments are the documentation: they become the JSON
-//! Schema `description`, the README reference and editor hover text.
+//! The raw `mlops.toml` types: the file as written, before `[defaults]` are merged into each
+//! model (the result is in [`super::resolved`]). Their doc comments are the documentation:
+//! they become the JSON Schema `description`, the README reference and editor hover text.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::gitlab::limits::MAX_CHANGES;
 
 /// `mlops.toml`: one file describes every model trained by this repository's pipeline.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -160,7 +163,7 @@ pub struct ModelSettings {
     /// Train this model only when one of these paths or globs changed (GitLab
     /// `rules:changes`, at most 50). Default: always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 50))]
+    #[schemars(length(min = 1, max = MAX_CHANGES))]
     pub changes: Option<Vec<String>>,
 
     /// Data checks run by `mlops run validate`.
