@@ -12,6 +12,7 @@ pub mod emit;
 pub mod fingerprint;
 pub mod graph;
 pub mod lower;
+pub mod shard;
 
 use crate::config::Project;
 use crate::gitlab::{self, Severity, ir};

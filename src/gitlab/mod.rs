@@ -1,12 +1,16 @@
 //! What `mlops` knows about GitLab CI, shared by the compiler and `mlops lint`: the keywords
 //! ([`ir`]), GitLab's limits ([`limits`]), the vendored JSON Schema ([`schema`]), the rules
-//! GitLab applies when it creates a pipeline ([`semantics`]) and the `rules:changes` glob
-//! engine ([`glob`]).
+//! GitLab applies when it creates a pipeline ([`semantics`]), the `rules:changes` glob
+//! engine ([`glob`]), how big GitLab measures a parsed file ([`deep_size`]) and the
+//! durations it accepts ([`duration`]).
 //!
-//! Contract: everything here is pure and depends on nothing else in the crate. A check takes a
+//! Contract: everything here is pure and depends on nothing else in the crate but the YAML
+//! reader ([`crate::yaml`]). A check takes a
 //! CI document as JSON and returns every [`Violation`] it finds, each with a [`Code`] that
 //! callers select by; it never prints and never stops at the first one.
 
+pub mod deep_size;
+pub mod duration;
 pub mod glob;
 pub mod ir;
 pub mod limits;
