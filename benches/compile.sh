@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times `mlops compile --check` (process wall time, release build) for 1 model and for
 # 1/10/100/500 models, to show the cost is linear in the number of models.
-# Targets (issue 2): 1 model < 5 ms, 500 models < 50 ms.
+# Targets and figures: docs/benchmarks.md.
 # Usage: benches/compile.sh            (needs hyperfine: apt-get install -y hyperfine)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -6,6 +6,7 @@
 # timed. Prints both times, the ratio, and checks that every verdict agrees.
 # Usage: benches/drift.sh [ROWS]        (default 1000000; Evidently needs ~2 GiB and ~100 s)
 #        SKIP_EVIDENTLY=1 benches/drift.sh   reuses the last Evidently result for ROWS
+# Figures and conditions: docs/benchmarks.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

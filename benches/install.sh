@@ -4,6 +4,7 @@
 # (`--no-cache-dir`), then the same two with uv (`--no-cache`).
 # Usage: benches/install.sh [WHEEL]   (default: build one with maturin, dev profile; set
 #        PROFILE=release for the release build the project's CI publishes)
+# Figures and conditions: docs/benchmarks.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 H="${MLOPS_HARNESS:-$ROOT/target/harness}"

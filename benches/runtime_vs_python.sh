@@ -4,8 +4,9 @@
 # then a script doing the same evaluate (threshold gate) and register (version + alias).
 #
 # Usage: benches/runtime_vs_python.sh TRACKING_URI
-#   (for example the server scripts/test.sh starts, or one started as in
-#   specs/test-harness.md §3). Needs `python3` with venv, `cargo`, and network access to PyPI.
+#   (for example the server scripts/test.sh starts, or one started as docs/development.md,
+#   "The test harness", shows). Needs `python3` with venv, `cargo`, and network access to PyPI.
+# Figures and conditions: docs/benchmarks.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 URI=${1:?usage: $0 TRACKING_URI}

@@ -3,6 +3,7 @@
 # 1,000,000 rows x 20 columns (~170 MB of CSV per file), side by side in one run.
 # Usage: benches/validate.sh [ROWS]   (needs `scripts/harness-install.sh --reference`)
 # Prints wall time and peak RSS (from /usr/bin/time -v) of each command.
+# Figures and conditions: docs/benchmarks.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

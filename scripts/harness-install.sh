@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real components the tests drive, pinned (../shared/specs/test-harness.md):
+# Installs the real components the tests drive, pinned (docs/development.md, "The test harness"):
 # a Python venv built with uv (MLflow, DVC + S3, moto, pre-commit, scikit-learn, pandas),
 # gitlab-ci-local with Node 22 from npm, and rsync. Idempotent: a warm run takes seconds.
 # Usage: scripts/harness-install.sh [--reference]   (--reference adds evidently + great_expectations)

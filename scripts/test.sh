@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: installs the harness (uv venv with MLflow, DVC,
-# moto, pre-commit; gitlab-ci-local with Node 22; rsync), starts MLflow and moto on loopback,
-# then runs `cargo test` (unit, snapshot, property, CLI, runtime and end-to-end tests).
+# The whole test suite, on a fresh machine (the README's command 2; `.ci/run` calls it too):
+# installs the harness (uv venv with MLflow, DVC, moto, pre-commit; gitlab-ci-local with
+# Node 22; rsync), starts MLflow and moto on loopback, then runs `cargo test --all-targets`
+# (unit, snapshot, property, CLI, runtime and end-to-end tests). What each part is for:
+# docs/development.md, "The test harness".
+#
+# It reuses the build of the README's command 1, `cargo build --all-targets`: same profile,
+# same targets, so the same features on every dependency (building the dev-dependencies
+# changes some; see CONTRIBUTING.md, "Build once"). Keep the two in step.
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +44,8 @@ free_port() { # prints a free loopback port
   "$H/venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# MLflow under GitLab's URL layout (specs/test-harness.md §3), from a pre-migrated database.
+# MLflow under GitLab's URL layout (docs/development.md, "The test harness"), from a
+# pre-migrated database; job execution off, as its worker pool outlives the server.
 MLFLOW_PORT=${MLFLOW_PORT:-$(free_port)}
 PREFIX=/api/v4/projects/1/ml/mlflow
 # Each run has its own store, so two runs on one checkout do not clobber each other; it is
@@ -56,7 +63,7 @@ wait_http "http://127.0.0.1:$MLFLOW_PORT$PREFIX/health" 120 "${PIDS[-1]}" "$M/se
 echo "mlflow ready on :$MLFLOW_PORT in $((SECONDS - t0)) s (store $M)"
 if [ ! -f "$H/mlflow-template.db" ]; then cp "$M/mlflow.db" "$H/mlflow-template.db.tmp.$$" && mv "$H/mlflow-template.db.tmp.$$" "$H/mlflow-template.db"; fi
 
-# moto as the S3 endpoint for DVC (§4).
+# moto as the S3 endpoint for DVC.
 S3_PORT=${S3_PORT:-$(free_port)}
 "$H/venv/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" >"$H/moto.log" 2>&1 &
 PIDS+=($!)

@@ -449,27 +449,28 @@ fn no_job_uses_dotenv_variables_in_rules() {
     }
 }
 
-const REF_BEGIN: &str =
-    "<!-- begin: mlops.toml reference (generated; MLOPS_UPDATE_README=1 cargo test readme) -->\n";
+const REF_BEGIN: &str = "<!-- begin: mlops.toml reference (generated; MLOPS_UPDATE_DOCS=1 cargo test --test integration configuration_reference) -->\n";
 const REF_END: &str = "<!-- end: mlops.toml reference -->";
+/// The page that embeds the generated `mlops.toml` reference.
+const REF_DOC: &str = "docs/configuration.md";
 
 #[test]
-fn readme_reference_is_fresh() {
-    let path = root().join("README.md");
-    let readme = std::fs::read_to_string(&path).expect("README.md");
+fn configuration_reference_is_fresh() {
+    let path = root().join(REF_DOC);
+    let doc = std::fs::read_to_string(&path).expect(REF_DOC);
     let generated = mlops::config::reference::markdown();
-    let (Some(a), Some(b)) = (readme.find(REF_BEGIN), readme.find(REF_END)) else {
-        panic!("README.md lacks the reference markers");
+    let (Some(a), Some(b)) = (doc.find(REF_BEGIN), doc.find(REF_END)) else {
+        panic!("{REF_DOC} lacks the reference markers");
     };
-    let current = &readme[a + REF_BEGIN.len()..b];
+    let current = &doc[a + REF_BEGIN.len()..b];
     if current != generated {
-        if std::env::var_os("MLOPS_UPDATE_README").is_some() {
-            let updated = format!("{}{REF_BEGIN}{generated}{}", &readme[..a], &readme[b..]);
-            std::fs::write(&path, updated).expect("write README.md");
+        if std::env::var_os("MLOPS_UPDATE_DOCS").is_some() {
+            let updated = format!("{}{REF_BEGIN}{generated}{}", &doc[..a], &doc[b..]);
+            std::fs::write(&path, updated).expect(REF_DOC);
         } else {
             panic!(
-                "the mlops.toml reference in README.md is stale\n{}\nfix: MLOPS_UPDATE_README=1 cargo test --test integration readme",
-                mlops::compile::unified_diff("README.md", current, &generated)
+                "the mlops.toml reference in {REF_DOC} is stale\n{}\nfix: MLOPS_UPDATE_DOCS=1 cargo test --test integration configuration_reference",
+                mlops::compile::unified_diff(REF_DOC, current, &generated)
             );
         }
     }
