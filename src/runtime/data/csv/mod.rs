@@ -1,12 +1,12 @@
 //! CSV with pandas' `read_csv` defaults: the NA tokens, int → float when a null appears,
 //! `True`/`False` booleans, and everything else as strings (`docs/data-checks.md`).
 //!
-//! One pass over the file types every column as it goes: [`token`] classifies each field and
-//! [`builder`] grows a typed column from it. Only a column that turns into a string column
+//! One pass over the file types every column as it goes: `token` classifies each field and
+//! `builder` grows a typed column from it. Only a column that turns into a string column
 //! after numbers or booleans were seen needs its original text back (`"1.50"` must stay
-//! `"1.50"`); those columns alone are read again in a second pass ([`reread`]). A large file
-//! without quotes is read in chunks on every core ([`chunked`]); any other file, or any
-//! problem, goes to the one-pass read ([`serial`]), which reports the exact row.
+//! `"1.50"`); those columns alone are read again in a second pass (`reread`). A large file
+//! without quotes is read in chunks on every core (`chunked`); any other file, or any
+//! problem, goes to the one-pass read (`serial`), which reports the exact row.
 
 mod builder;
 mod chunked;
