@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::gitlab::{
     Generation, JOB_TOKEN, OUTSIDER_TOKEN, READ_API_TOKEN, REPORTER_TOKEN, Replica, TOKEN,
 };
-use crate::harness;
-use crate::runtime::{stage, unique};
+use crate::harness::{self, unique};
+use crate::runtime::stage;
 
 const BOTH: [Generation; 2] = [Generation::Current, Generation::Legacy];
 
