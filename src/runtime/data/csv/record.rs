@@ -98,6 +98,7 @@ pub(super) trait BoundsEnds {
 }
 
 impl BoundsEnds for ::csv::ByteRecord {
+    #[inline]
     fn bounds_ends(&self) -> impl Iterator<Item = usize> {
         let mut end = 0;
         self.iter().map(move |f| {
