@@ -1,32 +1,11 @@
 //! Child pipelines: the fixed parent (`mlops compile --child-pipeline`), `--changed-only`
 //! filtering against a real git history, the fingerprint rule for generated children, and
-//! the parent run end to end by gitlab-ci-local (test-harness.md §6).
+//! the parent run end to end by gitlab-ci-local (`docs/development.md`).
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness;
-use crate::lint::transcript;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=mlops-test",
-            "-c",
-            "user.email=test@example.invalid",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use crate::harness::{self, git, transcript};
 
 fn example(name: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -237,19 +216,7 @@ fn parent_runs_child_in_gitlab_ci_local() {
     )
     .expect("write");
     harness::git_repo(repo.path());
-    git(
-        repo.path(),
-        &[
-            "remote",
-            "add",
-            "origin",
-            "https://gitlab.example.com/grp/proj.git",
-        ],
-    );
-    git(
-        repo.path(),
-        &["update-ref", "refs/remotes/origin/main", "HEAD"],
-    );
+    harness::track_origin_main(repo.path());
 
     let mut cmd = Command::new(gcl);
     cmd.current_dir(repo.path())

@@ -8,7 +8,7 @@ use std::process::Output;
 use mlops::compile::{CompileOptions, compile};
 use mlops::config::{Source, load_project};
 
-use crate::harness::{self, mlops, root};
+use crate::harness::{self, mlops, root, transcript_of};
 
 fn examples() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
@@ -22,16 +22,6 @@ fn examples() -> Vec<PathBuf> {
 
 fn text(out: &[u8]) -> String {
     String::from_utf8_lossy(out).into_owned()
-}
-
-/// Exit code, stdout and stderr as one reviewable block.
-fn transcript(out: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code().unwrap_or(-1),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 /// Only this binary's version is masked, so other versions in messages stay visible.
@@ -105,7 +95,7 @@ fn committed_example_pipelines_are_in_sync() {
             out.status.success(),
             "{}: {}\nfix: (cd {} && mlops compile)",
             dir.display(),
-            transcript(&out),
+            transcript_of(&out),
             dir.display()
         );
     }
@@ -207,7 +197,12 @@ fn check_reports_missing_stale_and_fresh() {
     };
 
     let missing = check();
-    assert_eq!(missing.status.code(), Some(1), "{}", transcript(&missing));
+    assert_eq!(
+        missing.status.code(),
+        Some(1),
+        "{}",
+        transcript_of(&missing)
+    );
     assert!(text(&missing.stderr).contains("`.gitlab-ci.yml` is missing"));
     assert!(text(&missing.stderr).contains("hint: run `mlops compile`"));
     assert!(text(&missing.stdout).starts_with("--- .gitlab-ci.yml (on disk)"));
@@ -221,7 +216,12 @@ fn check_reports_missing_stale_and_fresh() {
         .current_dir(dir.path())
         .output()
         .expect("runs");
-    assert_eq!(created.status.code(), Some(0), "{}", transcript(&created));
+    assert_eq!(
+        created.status.code(),
+        Some(0),
+        "{}",
+        transcript_of(&created)
+    );
     assert!(text(&created.stderr).contains("created `.gitlab-ci.yml`"));
     assert_eq!(check().status.code(), Some(0));
 
@@ -246,7 +246,7 @@ fn check_reports_missing_stale_and_fresh() {
         text(&stale.stdout).contains("+\"wine:train\":")
             || text(&stale.stdout).contains("+wine:train:"),
         "{}",
-        transcript(&stale)
+        transcript_of(&stale)
     );
     assert!(text(&stale.stderr).contains("is out of date"));
 
@@ -353,8 +353,13 @@ training_script = "x.py"
     ];
     for (name, config) in cases {
         let out = errors_of(config);
-        assert_eq!(out.status.code(), Some(2), "{name}: {}", transcript(&out));
-        snap!(format!("error-{name}").as_str(), transcript(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: {}",
+            transcript_of(&out)
+        );
+        snap!(format!("error-{name}").as_str(), transcript_of(&out));
     }
 }
 

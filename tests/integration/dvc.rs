@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness;
-use crate::runtime::{stage, unique};
+use crate::harness::{self, unique};
+use crate::runtime::stage;
 
 const SCRIPT: &str = "import os, sys\nrows = open('data/train.csv').read().count('\\n')\nos.makedirs('models', exist_ok=True)\nopen('models/out.bin', 'w').write(f'rows={rows}')\nprint('trained on', rows, 'rows')\n";
 

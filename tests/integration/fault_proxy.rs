@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 
-use crate::harness;
-use crate::runtime::{rest, seed_run, stage, unique};
+use crate::harness::{self, transcript_of, unique};
+use crate::runtime::{rest, seed_run, stage};
 
 /// The running proxy.
 pub struct FaultProxy {
@@ -136,11 +136,7 @@ fn stages_survive_dropped_connections_and_503s() {
         &["evaluate", "--metric", "accuracy", "--threshold", "0.9"],
         &env,
     );
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let all = transcript_of(&o);
     assert_eq!(o.status.code(), Some(0), "{all}");
     assert!(
         all.contains("retry"),
@@ -157,11 +153,7 @@ fn stages_survive_dropped_connections_and_503s() {
         ],
         &env,
     );
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let all = transcript_of(&o);
     assert_eq!(o.status.code(), Some(0), "{all}");
     assert!(!all.contains(token), "{all}");
     for f in ["register.json", "register.env", "evaluate.json"] {

@@ -1,7 +1,6 @@
 //! `mlops graph`: the DAG of the compiled pipeline, as Mermaid and DOT.
 
-use crate::harness;
-use crate::lint::transcript;
+use crate::harness::{self, transcript};
 
 #[test]
 fn mermaid_and_dot_of_multi_model() {

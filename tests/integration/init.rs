@@ -1,8 +1,7 @@
 //! `mlops init`: scaffolding, refusing to overwrite, `--force`, and `--pre-commit` editing an
 //! existing config as text.
 
-use crate::harness;
-use crate::lint::transcript;
+use crate::harness::{self, transcript};
 
 #[test]
 fn scaffolds_a_config_that_compiles_and_checks() {

@@ -287,28 +287,7 @@ fn ci_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join(".gitignore"), ".gitlab-ci-local/\n").expect("write");
     harness::git_repo(dir.path());
-    // `rules:changes` compares with the default branch of `origin` (test-harness.md §6).
-    for args in [
-        &[
-            "remote",
-            "add",
-            "origin",
-            "https://gitlab.example.com/grp/proj.git",
-        ][..],
-        &["update-ref", "refs/remotes/origin/main", "HEAD"],
-        &[
-            "symbolic-ref",
-            "refs/remotes/origin/HEAD",
-            "refs/remotes/origin/main",
-        ],
-    ] {
-        let st = Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .status()
-            .expect("git runs");
-        assert!(st.success(), "git {args:?}");
-    }
+    harness::track_origin_main(dir.path());
     dir
 }
 
@@ -499,7 +478,7 @@ fn the_component_declares_valid_inputs_and_expands_to_a_valid_pipeline() {
             .and_then(Value::as_str),
         Some("mlops:generate")
     );
-    // A component avoids global keywords (spec §1.12).
+    // A component avoids global keywords (GitLab's `doc/ci/components/_index.md`).
     for key in ["default", "variables", "stages", "workflow"] {
         assert!(doc.get(key).is_none(), "the component sets global `{key}`");
     }

@@ -2,21 +2,7 @@
 //! every example's generated pipeline being clean, and the `--help` of the UX commands
 //! (`compile --help` is snapshotted with the compiler's tests).
 
-use std::process::Command;
-
-use crate::harness;
-
-/// Exit code, stdout and stderr of a command, as one snapshot-friendly text.
-pub fn transcript(cmd: &mut Command) -> (i32, String) {
-    let out = cmd.output().expect("the command runs");
-    let code = out.status.code().unwrap_or(-1);
-    let text = format!(
-        "exit: {code}\n--- stdout\n{}--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (code, text)
-}
+use crate::harness::{self, transcript};
 
 fn fixtures() -> std::path::PathBuf {
     harness::root().join("tests/fixtures/lint")

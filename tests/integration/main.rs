@@ -9,7 +9,6 @@ mod compile;
 mod drift;
 mod dvc;
 mod e2e;
-mod e2e_gitlab;
 mod fault_proxy;
 mod gitlab;
 mod gitlab_runtime;

@@ -1,32 +1,13 @@
 //! The pre-commit hooks (`.pre-commit-hooks.yaml`) driven by the real pre-commit, through
 //! `pre-commit try-repo <project root>`, in a temporary consumer repository
-//! (test-harness.md §7). The `language: system` hooks (binary from the test build on `PATH`)
+//! (`docs/development.md`). The `language: system` hooks (binary from the test build on `PATH`)
 //! cover the behaviours; the `language: rust` hook, which builds the whole crate in release,
 //! is run once, with a persistent `CARGO_TARGET_DIR` so CI builds it once.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness;
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=mlops-test",
-            "-c",
-            "user.email=test@example.invalid",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::harness::{self, git};
 
 /// A consumer repository with the wine example, committed; with the pipeline when `synced`.
 fn consumer(synced: bool) -> tempfile::TempDir {

@@ -4,19 +4,11 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness;
-
-/// A name unique to this test run.
-pub fn unique(prefix: &str) -> String {
-    let n = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{prefix}-{}-{}", std::process::id(), n % 1_000_000_000)
-}
+use crate::harness::{self, transcript_of, unique};
 
 /// A REST call to the MLflow server, for setup and for checking its state.
 pub fn rest(uri: &str, method: &str, endpoint: &str, body: &Value) -> Value {
@@ -108,14 +100,6 @@ pub fn stage(dir: &Path, uri: &str, args: &[&str], env: &[(&str, &str)]) -> Outp
     c.output().expect("mlops runs")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -125,11 +109,7 @@ fn run_of(uri: &str, run: &str) -> Value {
 }
 
 fn metric(run: &Value, key: &str) -> Option<f64> {
-    run["data"]["metrics"]
-        .as_array()?
-        .iter()
-        .find(|m| m["key"] == key)?["value"]
-        .as_f64()
+    harness::kv(&run["data"]["metrics"], key)?.as_f64()
 }
 
 #[test]
@@ -151,7 +131,7 @@ fn full_cycle_train_evaluate_register_compare() {
     ];
 
     let o = stage(dir, &uri, &["train", "--model", &model], &ci);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", transcript_of(&o));
     let env = read(&dir.join(format!("mlops-reports/{model}/train.env")));
     let run_id = env
         .lines()
@@ -186,7 +166,7 @@ fn full_cycle_train_evaluate_register_compare() {
     // Gate 1 passes at the configured threshold, fails when a pipeline variable raises it.
     let run_env = [("MLFLOW_RUN_ID", run_id.as_str())];
     let o = stage(dir, &uri, &["evaluate", "--model", &model], &run_env);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", transcript_of(&o));
     assert!(
         read(&dir.join(format!("mlops-reports/{model}/evaluate.env")))
             .contains("MLOPS_GATE_PASSED=true")
@@ -198,7 +178,7 @@ fn full_cycle_train_evaluate_register_compare() {
         &["evaluate", "--model", &model],
         &[("MLFLOW_RUN_ID", &run_id), ("MLOPS_MIN_THRESHOLD", &above)],
     );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", transcript_of(&o));
     let junit = read(&dir.join(format!("mlops-reports/{model}/evaluate.junit.xml")));
     assert!(junit.contains("failures=\"1\""), "{junit}");
     assert!(
@@ -215,7 +195,7 @@ fn full_cycle_train_evaluate_register_compare() {
             &["register", "--model", &model],
             &[("MLFLOW_RUN_ID", &run_id), ("CI_PIPELINE_ID", "77")],
         );
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(o.status.code(), Some(0), "{}", transcript_of(&o));
     }
     assert_eq!(
         read(&dir.join(format!("mlops-reports/{model}/register.env")))
@@ -275,7 +255,7 @@ fn full_cycle_train_evaluate_register_compare() {
         o.status.code(),
         Some(1),
         "worse than production must fail: {}",
-        text(&o)
+        transcript_of(&o)
     );
     let ev: Value = serde_json::from_str(&read(
         &dir.join(format!("mlops-reports/{model}/evaluate.json")),
@@ -303,7 +283,7 @@ fn full_cycle_train_evaluate_register_compare() {
         o.status.code(),
         Some(0),
         "equal to production passes with no required improvement: {}",
-        text(&o)
+        transcript_of(&o)
     );
 }
 
@@ -325,7 +305,7 @@ fn crash_marks_failed_and_passes_exit_code() {
         &["train", "--script", "crash.py", "--experiment", &exp],
         &[("MLOPS_MLFLOW_FLAVOUR", "mlflow")],
     );
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", transcript_of(&o));
     let env = read(&tmp.path().join("mlops-reports/train.env"));
     let run_id = env
         .lines()
@@ -431,8 +411,8 @@ fn server_down_exits_75_within_budget_and_never_shows_the_token() {
         "{:?}",
         start.elapsed()
     );
-    assert_eq!(o.status.code(), Some(75), "{}", text(&o));
-    let all = text(&o);
+    assert_eq!(o.status.code(), Some(75), "{}", transcript_of(&o));
+    let all = transcript_of(&o);
     assert!(all.contains("after 4 attempts"), "{all}");
     assert!(!all.contains(token));
 }

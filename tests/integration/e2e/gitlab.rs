@@ -3,9 +3,10 @@
 //! variable, against the GitLab replica ([`crate::gitlab`], current generation). The runtime
 //! derives the GitLab flavour and the tracking URI from them, as in a real job.
 
-use crate::e2e::{Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, kv_str, serial, timer};
+use super::{Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, serial, timer};
 use crate::gitlab::{Generation, Replica, TOKEN};
 use crate::harness;
+use crate::harness::kv_str;
 
 #[test]
 fn wine_classifier_against_gitlab() {

@@ -1,12 +1,23 @@
-//! Finding the real components `scripts/test.sh` installs and starts.
+//! What every test module shares: finding the real components `scripts/test.sh` installs and
+//! starts (here), git in a test repository ([`git`]), command transcripts ([`transcript`]),
+//! and reading MLflow answers ([`mlflow`]). See `docs/development.md` for the harness.
 //!
 //! Under `CI=true` a missing piece fails the test that needs it. Elsewhere the test prints
 //! why it did not run and returns, so `cargo test` works on a machine without the harness.
 
 #![allow(dead_code)]
 
+mod git;
+mod mlflow;
+mod transcript;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use git::{git, git_repo, track_origin_main};
+pub use mlflow::{kv, kv_str};
+pub use transcript::{transcript, transcript_of};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -131,29 +142,10 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// `git init` + one commit with a fixed identity, as gitlab-ci-local and pre-commit need.
-pub fn git_repo(dir: &Path) {
-    let git = |args: &[&str]| {
-        let st = Command::new("git")
-            .args([
-                "-c",
-                "user.name=mlops-test",
-                "-c",
-                "user.email=test@example.invalid",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("git runs");
-        assert!(
-            st.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&st.stderr)
-        );
-    };
-    git(&["init", "-q"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "fixture"]);
+/// A name unique to this test run, for what the tests create on the suite's shared servers.
+pub fn unique(prefix: &str) -> String {
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{prefix}-{}-{}", std::process::id(), n % 1_000_000_000)
 }
