@@ -1,7 +1,7 @@
 //! End to end against GitLab: the `wine-classifier` pipeline runs under gitlab-ci-local with
 //! only what a real GitLab job has (`CI_API_V4_URL`, `CI_PROJECT_ID`) and the masked token
-//! variable, against the GitLab replica ([`crate::gitlab`], current generation). The runtime
-//! derives the GitLab flavour and the tracking URI from them, as in a real job.
+//! variable, against the GitLab replica ([`crate::gitlab`]) in each API generation it serves.
+//! The runtime derives the GitLab flavour and the tracking URI from them, as in a real job.
 
 use super::{Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, serial, timer};
 use crate::gitlab::{Generation, Replica, TOKEN};
@@ -10,6 +10,15 @@ use crate::harness::kv_str;
 
 #[test]
 fn wine_classifier_against_gitlab() {
+    wine_classifier_against(Generation::Current, "wine_classifier_against_gitlab");
+}
+
+#[test]
+fn wine_classifier_against_legacy_gitlab() {
+    wine_classifier_against(Generation::Legacy, "wine_classifier_against_legacy_gitlab");
+}
+
+fn wine_classifier_against(generation: Generation, name: &'static str) {
     let Some(gcl) = harness::require_tool("gitlab-ci-local") else {
         return;
     };
@@ -17,8 +26,8 @@ fn wine_classifier_against_gitlab() {
         return;
     }
     let _serial = serial();
-    let _t = timer("wine_classifier_against_gitlab");
-    let gl = Replica::start(Generation::Current);
+    let _t = timer(name);
+    let gl = Replica::start(generation);
     let repo = Repo::new("wine-classifier");
     let commit = repo.commit("wine-classifier");
     let vars: Vec<(String, String)> = [
