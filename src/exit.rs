@@ -1,4 +1,4 @@
-//! Exit codes, the same for every command (DESIGN.md).
+//! Exit codes, the same for every command (`docs/runtime.md`).
 
 use std::process::ExitCode;
 

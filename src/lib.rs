@@ -4,13 +4,13 @@
 //! `config::load → config::validate → compile::lower → compile::emit → write or --check`.
 //! Only [`cli`] and [`runtime`] touch files, the network and processes.
 
+pub mod artifacts;
 pub mod atomic;
 pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod exit;
 pub mod lint;
-pub mod report;
 pub mod runtime;
 pub mod stage;
 pub mod templates;

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::config::model::NoProduction;
 use crate::exit::Exit;
-use crate::report::junit::{Case, Outcome};
+use crate::artifacts::junit::{Case, Outcome};
 
 /// A gate's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,6 +1,6 @@
-//! The validate side of drift (spec A2/A3): which columns are tested and as what kind
-//! (kinds of the *current* frame), cleaning (drop nulls and ±inf), aligned category counts,
-//! then the tests of [`crate::runtime::drift`].
+//! The validate side of drift (`docs/data-checks.md`): which columns are tested and as what kind
+//! (kinds of the *current* frame), cleaning (drop nulls and ±inf), aligned category counts, then
+//! the tests of [`crate::runtime::drift`].
 //!
 //! Deviations from Evidently, all reported per column instead of failing the whole report:
 //! a column only in the current data, an empty column, or a numeric column that is not

@@ -1,6 +1,6 @@
 //! Great Expectations 1.x suites, executed natively with the pandas engine's semantics
-//! (spec Part B): null filtering, `mostly`, strict bounds, result fields, and exceptions for
-//! missing columns.
+//! (`docs/data-checks.md`; Great Expectations' `great_expectations/expectations/expectation.py`):
+//! null filtering, `mostly`, strict bounds, result fields, and exceptions for missing columns.
 //!
 //! Contract: [`run`] returns one [`ExpectationResult`] per suite entry, in suite order. An
 //! unreadable suite or an unknown expectation type (unless allowed) is a [`SuiteError`]

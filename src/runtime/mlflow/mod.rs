@@ -1,5 +1,5 @@
 //! A small MLflow REST client for the runtime stages, speaking both a plain MLflow server
-//! and GitLab's MLflow-compatible subset (`specs/gitlab-and-mlflow.md` §2–3).
+//! and GitLab's MLflow-compatible subset (`docs/runtime.md`, `docs/gitlab.md`).
 //!
 //! Contract: every call retries 429, 5xx and connection errors per MLflow's
 //! `MLFLOW_HTTP_REQUEST_*` variables ([`retry`]); an [`error::MlflowError`] maps to exit 75

@@ -1,5 +1,5 @@
 //! Model files on GitLab, through the model registry package API (`doc/api/model_registry.md`,
-//! `lib/api/ml_model_packages.rb`; `specs/gitlab-and-mlflow.md` §2.4).
+//! `lib/api/ml_model_packages.rb`; `docs/gitlab.md`).
 //!
 //! GitLab has no MLflow 3 logged-model endpoints, so autolog cannot store a model there. The
 //! bootstrap saves it locally instead (`MLOPS_MODEL_DIR`), train uploads that directory to the

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::cli::report;
 use crate::config::model::NoProduction;
 use crate::exit::Exit;
-use crate::report::{dotenv, junit, openmetrics, write_file, write_json};
+use crate::artifacts::{dotenv, junit, openmetrics, write_file, write_json};
 use crate::runtime::context::{CommonArgs, Context};
 use crate::runtime::gate::{CompareRule, Decision, GateInput, Production, Verdict};
 use crate::runtime::log::{self, Section};

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::cli::report;
 use crate::exit::Exit;
-use crate::report::{annotations, dotenv, write_file, write_json};
+use crate::artifacts::{annotations, dotenv, write_file, write_json};
 use crate::runtime::context::{CommonArgs, Context};
 use crate::runtime::log::{self, Section};
 use crate::runtime::mlflow::alias::{self, GITLAB_VERSION_TAG, RUN_TAG, VersionRef};

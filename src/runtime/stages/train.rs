@@ -15,7 +15,7 @@ use crate::cli::report;
 use crate::config::model::Framework;
 use crate::config::resolve::Dvc;
 use crate::exit::Exit;
-use crate::report::{annotations, dotenv, write_file, write_json};
+use crate::artifacts::{annotations, dotenv, write_file, write_json};
 use crate::runtime::context::{CiEnv, CommonArgs, Context};
 use crate::runtime::dvc;
 use crate::runtime::log::{self, Section};

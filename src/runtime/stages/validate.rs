@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::cli::report;
 use crate::exit::Exit;
-use crate::report::junit::{Case, Outcome};
+use crate::artifacts::junit::{Case, Outcome};
 use crate::runtime::checks;
 use crate::runtime::context::{CommonArgs, Context};
 use crate::runtime::data::drift_columns::{self, DriftReport};
@@ -548,10 +548,10 @@ fn finish(r: &ValidateReport, dir: &Path) -> Exit {
     log_tables(r);
     let json = dir.join("validate.json");
     let xml = dir.join("validate.junit.xml");
-    let written = crate::report::write_json(&json, r).and_then(|()| {
-        crate::report::write_file(
+    let written = crate::artifacts::write_json(&json, r).and_then(|()| {
+        crate::artifacts::write_file(
             &xml,
-            &crate::report::junit::render("validate", &junit_cases(r)),
+            &crate::artifacts::junit::render("validate", &junit_cases(r)),
         )
     });
     if let Err(e) = written {
