@@ -18,6 +18,11 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// 128 + n: stopped by signal `n`, as a shell reports it.
+    pub fn signalled(signal: i32) -> Self {
+        Exit::Code(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)))
+    }
+
     /// The numeric code.
     pub fn code(self) -> u8 {
         match self {

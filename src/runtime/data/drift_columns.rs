@@ -193,7 +193,7 @@ fn column_result(reference: &Table, cur: &Column) -> (DriftColumn, Option<Column
 /// Runs the default `DataDriftPreset` column tests of `current` against `reference`.
 /// Columns are independent, so they are spread over the available cores; results keep the
 /// current data's column order.
-pub fn run(reference: &Table, current: &Table) -> DriftReport {
+pub fn compare(reference: &Table, current: &Table) -> DriftReport {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4);
