@@ -13,7 +13,8 @@ pub enum Exit {
     Error,
     /// 75: a temporary infrastructure failure after retries (`EX_TEMPFAIL`).
     TempFail,
-    /// A child's own exit code, passed through (a crashed training script).
+    /// A child's own exit code, passed through (a crashed training script), or 128+n for
+    /// signal n.
     Code(u8),
 }
 

@@ -113,14 +113,12 @@ impl Error {
         }
     }
 
-    /// `first`, followed by `more` when there are any.
-    pub fn with(first: Error, more: Vec<Error>) -> Error {
-        if more.is_empty() {
-            first
-        } else {
-            let mut all = vec![first];
-            all.extend(more);
-            Error::Several(all)
+    /// `Ok` without errors, the error alone, or [`Error::Several`].
+    pub fn all(mut errors: Vec<Error>) -> Result<(), Error> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::Several(errors)),
         }
     }
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-pub use self::settings::{Compare, Settings};
+use self::settings::Settings;
 use crate::artifacts::{self, StageFiles};
 use crate::exit::Exit;
 use crate::runtime::context::{CommonArgs, Context};

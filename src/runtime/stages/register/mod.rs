@@ -10,7 +10,7 @@ use clap::Args;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-pub use self::settings::Settings;
+use self::settings::Settings;
 use crate::artifacts::annotations::Link;
 use crate::artifacts::{self, StageFiles};
 use crate::runtime::context::{CommonArgs, Context};

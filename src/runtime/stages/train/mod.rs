@@ -13,7 +13,7 @@ use std::path::Path;
 use clap::Args;
 use serde::Serialize;
 
-pub use self::settings::{Settings, default_experiment};
+use self::settings::Settings;
 use crate::artifacts::annotations::Link;
 use crate::artifacts::{self, StageFiles};
 use crate::config::model::Framework;
@@ -214,6 +214,8 @@ struct Started {
 /// How the run ended: its status, what was stored, and every problem on the way.
 struct Finished {
     status: RunStatus,
+    exit_code: Option<i32>,
+    duration_seconds: Option<f64>,
     model_files: Vec<String>,
     pushed: Vec<String>,
     errors: Vec<Error>,
@@ -255,43 +257,8 @@ pub fn train(args: &TrainArgs, ctx: &Context) -> Result<(), Error> {
         "Teardown: run status and reports",
         false,
     );
-    let exit_code = match &outcome {
-        Ok(o) => match o.ended {
-            Ended::Exited(c) => Some(c),
-            _ => None,
-        },
-        Err(_) => None,
-    };
-    let duration_seconds = outcome
-        .as_ref()
-        .ok()
-        .map(|o| (o.duration.as_secs_f64() * 1000.0).round() / 1000.0);
     let mut end = teardown(&client, &settings, &started, outcome, model_dir.as_ref());
-    let report = TrainReport {
-        status: match end.status {
-            RunStatus::Finished => "passed",
-            RunStatus::Failed => "failed",
-            RunStatus::Killed => "killed",
-        },
-        run_id: started.info.run_id.clone(),
-        run_status: end.status.as_str(),
-        experiment_id: started.experiment_id.clone(),
-        experiment_name: settings.experiment.clone(),
-        run_url: started.run_url.clone(),
-        tracking_uri: client.connection().display_uri(),
-        flavour: client.flavour().as_str(),
-        script: settings.script.clone(),
-        args: settings.args.clone(),
-        framework: settings.framework.map(Framework::as_str),
-        exit_code,
-        duration_seconds,
-        dvc: settings.dvc.as_ref().map(|_| DvcSummary {
-            pulled: started.pulled.clone(),
-            pushed: end.pushed.clone(),
-        }),
-        model_files: model_dir.as_ref().map(|_| end.model_files.clone()),
-        exit: end.errors.first().map_or(Exit::Success, Error::exit).code(),
-    };
+    let report = summary(&client, &settings, &started, &end, model_dir.is_some());
     let files = StageFiles {
         dotenv: vec![
             ("MLFLOW_RUN_ID", &started.info.run_id),
@@ -309,10 +276,41 @@ pub fn train(args: &TrainArgs, ctx: &Context) -> Result<(), Error> {
     if let Err(e) = artifacts::write_stage(&ctx.report_dir, Stage::Train, &report, &files) {
         end.errors.push(e.into());
     }
-    let mut errors = end.errors.into_iter();
-    match errors.next() {
-        None => Ok(()),
-        Some(first) => Err(Error::with(first, errors.collect())),
+    Error::all(end.errors)
+}
+
+/// `train.json`.
+fn summary(
+    client: &Client,
+    settings: &Settings,
+    started: &Started,
+    end: &Finished,
+    gitlab_model: bool,
+) -> TrainReport {
+    TrainReport {
+        status: match end.status {
+            RunStatus::Finished => "passed",
+            RunStatus::Failed => "failed",
+            RunStatus::Killed => "killed",
+        },
+        run_id: started.info.run_id.clone(),
+        run_status: end.status.as_str(),
+        experiment_id: started.experiment_id.clone(),
+        experiment_name: settings.experiment.clone(),
+        run_url: started.run_url.clone(),
+        tracking_uri: client.connection().display_uri(),
+        flavour: client.flavour().as_str(),
+        script: settings.script.clone(),
+        args: settings.args.clone(),
+        framework: settings.framework.map(Framework::as_str),
+        exit_code: end.exit_code,
+        duration_seconds: end.duration_seconds,
+        dvc: settings.dvc.as_ref().map(|_| DvcSummary {
+            pulled: started.pulled.clone(),
+            pushed: end.pushed.clone(),
+        }),
+        model_files: gitlab_model.then(|| end.model_files.clone()),
+        exit: end.errors.first().map_or(Exit::Success, Error::exit).code(),
     }
 }
 
@@ -363,6 +361,16 @@ fn teardown(
     outcome: Result<process::Outcome, TrainError>,
     model_dir: Option<&Scratch>,
 ) -> Finished {
+    let (exit_code, duration_seconds) = match &outcome {
+        Ok(o) => (
+            match o.ended {
+                Ended::Exited(c) => Some(c),
+                _ => None,
+            },
+            Some((o.duration.as_secs_f64() * 1000.0).round() / 1000.0),
+        ),
+        Err(_) => (None, None),
+    };
     let (mut status, first) = match outcome {
         Ok(o) => match o.ended {
             Ended::Exited(0) => (RunStatus::Finished, None),
@@ -410,6 +418,8 @@ fn teardown(
     }
     Finished {
         status,
+        exit_code,
+        duration_seconds,
         model_files,
         pushed,
         errors,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 pub use self::report::{CheckEntry, ValidateReport};
-pub use self::settings::Settings;
+use self::settings::Settings;
 use crate::artifacts::{self, StageFiles};
 use crate::exit::Exit;
 use crate::runtime::checks;
