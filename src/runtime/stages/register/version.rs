@@ -11,6 +11,7 @@ use crate::runtime::mlflow::{self as mlf, Client, Flavour, MlflowError};
 /// How many times register re-checks and re-creates after a lost `model-versions/create`.
 const CREATE_ATTEMPTS: u32 = 4;
 
+/// The version tags: the run, this mlops, the CI context and the values of `metrics`.
 pub(super) fn version_tags(ci: &CiEnv, run: &Run, metrics: &[String]) -> Vec<Tag> {
     let mut tags = vec![
         Tag::new(RUN_TAG, run.info.id()),
