@@ -1,4 +1,4 @@
-//! Exit codes, the same for every command (DESIGN.md).
+//! Exit codes, the same for every command (`docs/runtime.md`).
 
 use std::process::ExitCode;
 
@@ -13,11 +13,17 @@ pub enum Exit {
     Error,
     /// 75: a temporary infrastructure failure after retries (`EX_TEMPFAIL`).
     TempFail,
-    /// A child's own exit code, passed through (a crashed training script).
+    /// A child's own exit code, passed through (a crashed training script), or 128+n for
+    /// signal n.
     Code(u8),
 }
 
 impl Exit {
+    /// 128 + n: stopped by signal `n`, as a shell reports it.
+    pub fn signalled(signal: i32) -> Self {
+        Exit::Code(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)))
+    }
+
     /// The numeric code.
     pub fn code(self) -> u8 {
         match self {

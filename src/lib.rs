@@ -5,6 +5,7 @@
 //! gitlab checks → write or --check`. Only [`cli`], [`runtime`] and [`config::read`] touch
 //! files, the network and processes.
 
+pub mod artifacts;
 pub mod atomic;
 pub mod cli;
 pub mod compile;
@@ -12,7 +13,6 @@ pub mod config;
 pub mod exit;
 pub mod gitlab;
 pub mod lint;
-pub mod report;
 pub mod runtime;
 pub mod stage;
 pub mod templates;

@@ -71,7 +71,7 @@ fn run(cli: Cli) -> Exit {
         Command::Compile(args) => compile::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Graph(args) => graph::run(&args),
-        Command::Run(cmd) => run::run(&cmd),
+        Command::Run(cmd) => run::dispatch(&cmd),
         Command::Schema => {
             print!("{}", crate::config::schema::schema_json());
             Exit::Success

@@ -7,6 +7,8 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::config::ConfigError;
 use crate::config::diagnostic::WithSource;
+use crate::runtime::context::ContextError;
+use crate::runtime::error::Error as RuntimeError;
 
 fn colour() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
@@ -50,5 +52,16 @@ pub fn error(message: &str, hint: Option<&str>) {
     eprintln!("error: {message}");
     if let Some(h) = hint {
         eprintln!("hint: {h}");
+    }
+}
+
+/// Prints a runtime error: each problem as `error:` with its `hint:`, in order. An internal
+/// compiler error renders as `mlops compile` renders it.
+pub fn print_runtime_error(err: &RuntimeError) {
+    for problem in err.problems() {
+        match problem {
+            RuntimeError::Context(ContextError::Compile(e)) => eprint!("{}", render(e)),
+            other => error(&other.to_string(), other.hint().as_deref()),
+        }
     }
 }

@@ -1,8 +1,12 @@
-//! `mlops run <stage>`.
+//! `mlops run <stage>`: loads the config, builds the stage's context, runs the stage, and
+//! renders its error once.
 
 use clap::Subcommand;
 
+use super::compile::{read_source, resolve_source};
+use super::report;
 use crate::exit::Exit;
+use crate::runtime::context::{self, CommonArgs, Context};
 use crate::runtime::stages::{evaluate, register, train, validate};
 
 /// The pipeline stages.
@@ -18,12 +22,51 @@ pub enum RunCommand {
     Register(register::RegisterArgs),
 }
 
-/// Dispatches to the stage.
-pub fn run(cmd: &RunCommand) -> Exit {
-    match cmd {
-        RunCommand::Validate(a) => validate::run(a),
-        RunCommand::Train(a) => train::run(a),
-        RunCommand::Evaluate(a) => evaluate::run(a),
-        RunCommand::Register(a) => register::run(a),
+impl RunCommand {
+    fn common(&self) -> &CommonArgs {
+        match self {
+            RunCommand::Validate(a) => &a.common,
+            RunCommand::Train(a) => &a.common,
+            RunCommand::Evaluate(a) => &a.common,
+            RunCommand::Register(a) => &a.common,
+        }
     }
+}
+
+/// Runs the stage and maps its outcome to an exit code.
+pub fn dispatch(cmd: &RunCommand) -> Exit {
+    let ctx = match load_context(cmd.common()) {
+        Ok(ctx) => ctx,
+        Err(exit) => return exit,
+    };
+    let outcome = match cmd {
+        RunCommand::Validate(a) => validate::validate(a, &ctx),
+        RunCommand::Train(a) => train::train(a, &ctx),
+        RunCommand::Evaluate(a) => evaluate::evaluate(a, &ctx),
+        RunCommand::Register(a) => register::register(a, &ctx),
+    };
+    match outcome {
+        Ok(()) => Exit::Success,
+        Err(e) => {
+            report::print_runtime_error(&e);
+            e.exit()
+        }
+    }
+}
+
+/// The version pin, then with `--model` the config, then the context. Errors are printed.
+fn load_context(common: &CommonArgs) -> Result<Context, Exit> {
+    let printed = |e: context::ContextError| {
+        let e = e.into();
+        report::print_runtime_error(&e);
+        e.exit()
+    };
+    context::check_version_pin().map_err(printed)?;
+    // TODO(config split): `read_source`/`resolve_source` move to `src/config/`; they print
+    // their own errors until then.
+    let project = match &common.model {
+        Some(_) => Some(resolve_source(&read_source(&common.config)?)?),
+        None => None,
+    };
+    Context::new(common, project).map_err(printed)
 }

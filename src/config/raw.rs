@@ -1,6 +1,6 @@
 //! The raw `mlops.toml` types: the file as written, before `[defaults]` are merged into each
 //! model (the result is in [`super::resolved`]). Their doc comments are the documentation:
-//! they become the JSON Schema `description`, the README reference and editor hover text.
+//! they become the JSON Schema `description`, the reference in `docs/configuration.md` and editor hover text.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;

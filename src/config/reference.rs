@@ -1,5 +1,5 @@
 //! The `mlops.toml` reference as Markdown, generated from the schema (and so from the doc
-//! comments of the config types). The README embeds it between markers, and a test keeps the
+//! comments of the config types). `docs/configuration.md` embeds it between markers, and a test keeps the
 //! two in sync.
 
 use std::fmt::Write as _;

@@ -41,7 +41,7 @@ pub fn python() -> String {
 }
 
 /// Runs one script against `data`; its output is echoed to stderr with a prefix.
-pub fn run(script: &str, data: &Path) -> Result<CheckOutcome, CheckError> {
+pub fn run_script(script: &str, data: &Path) -> Result<CheckOutcome, CheckError> {
     if !Path::new(script).is_file() {
         return Err(CheckError {
             message: format!("check script `{script}` does not exist"),

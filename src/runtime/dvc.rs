@@ -6,7 +6,6 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::report;
 use crate::config::Model;
 use crate::config::resolved::Dvc;
 use crate::exit::Exit;
@@ -30,9 +29,12 @@ fn program() -> OsString {
 
 /// What a failed DVC command means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Failure {
+pub enum Failure {
+    /// Something the user must fix, and how.
     Config(&'static str),
+    /// The storage could not be reached: worth a retry.
     Network(&'static str),
+    /// Nothing we recognise.
     Other,
 }
 
@@ -108,11 +110,83 @@ fn classify(tail: &str) -> Failure {
     Failure::Other
 }
 
-/// Runs `dvc <args>`; errors are printed and mapped to 2 (config) or 75 (network, timeout).
-fn dvc(args: &[&str]) -> Result<(), Exit> {
+/// Why a DVC step failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DvcError {
+    /// No `dvc` executable.
+    #[error("`dvc` is not installed (DVC is enabled for this model)")]
+    NotInstalled,
+    /// `dvc` could not be started.
+    #[error("could not start `dvc`: {0}")]
+    Start(String),
+    /// The command outlived its timeout.
+    #[error("`{command}` did not finish within {seconds} s")]
+    TimedOut {
+        /// The command line, as shown in the log.
+        command: String,
+        /// The limit.
+        seconds: u64,
+    },
+    /// A signal stopped mlops while the command ran.
+    #[error("`{command}` was stopped by signal {signal}")]
+    Interrupted {
+        /// The command line.
+        command: String,
+        /// The signal.
+        signal: i32,
+    },
+    /// The command failed; its last output line says why.
+    #[error("`{command}` failed ({code}): {last_line}")]
+    Failed {
+        /// The command line.
+        command: String,
+        /// Its exit code or signal.
+        code: i32,
+        /// The last non-empty line of its output.
+        last_line: String,
+        /// What the output means.
+        failure: Failure,
+    },
+    /// A `dvc_push_paths` entry the script did not write.
+    #[error("`{0}` (in `dvc_push_paths`) does not exist after training")]
+    MissingOutput(String),
+}
+
+impl DvcError {
+    /// 75 for a timeout or an unreachable storage, 128+n for a signal, 2 otherwise.
+    pub fn exit(&self) -> Exit {
+        match self {
+            DvcError::TimedOut { .. }
+            | DvcError::Failed {
+                failure: Failure::Network(_),
+                ..
+            } => Exit::TempFail,
+            DvcError::Interrupted { signal, .. } => Exit::signalled(*signal),
+            _ => Exit::Error,
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            DvcError::NotInstalled => "install it in the job image (`pip install 'dvc[s3]'`), or set `dvc_enabled = false`".to_owned(),
+            DvcError::Start(_) | DvcError::Interrupted { .. } => return None,
+            DvcError::TimedOut { .. } => "the remote may be unreachable; raise MLOPS_DVC_TIMEOUT for large data".to_owned(),
+            DvcError::Failed { failure, .. } => match failure {
+                Failure::Config(why) => (*why).to_owned(),
+                Failure::Network(why) => format!("{why}; the job retries exit code 75"),
+                Failure::Other => "see DVC's output above".to_owned(),
+            },
+            DvcError::MissingOutput(_) => "make the training script write it, or fix `dvc_push_paths`".to_owned(),
+        })
+    }
+}
+
+/// Runs `dvc <args>`.
+fn dvc(args: &[&str]) -> Result<(), DvcError> {
     let limit = timeout();
-    let shown = format!("dvc {}", args.join(" "));
-    log::info(&format!("$ {shown}"));
+    let command = format!("dvc {}", args.join(" "));
+    log::info(&format!("$ {command}"));
     let spec = Spawn {
         program: program().into(),
         args: args.iter().map(OsString::from).collect(),
@@ -122,53 +196,30 @@ fn dvc(args: &[&str]) -> Result<(), Exit> {
     };
     let outcome = match process::run(&spec) {
         Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            report::error(
-                "`dvc` is not installed (DVC is enabled for this model)",
-                Some(
-                    "install it in the job image (`pip install 'dvc[s3]'`), or set `dvc_enabled = false`",
-                ),
-            );
-            return Err(Exit::Error);
-        }
-        Err(e) => {
-            report::error(&format!("could not start `dvc`: {e}"), None);
-            return Err(Exit::Error);
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(DvcError::NotInstalled),
+        Err(e) => return Err(DvcError::Start(e.to_string())),
     };
     match outcome.ended {
         Ended::Exited(0) => Ok(()),
-        Ended::TimedOut => {
-            report::error(
-                &format!("`{shown}` did not finish within {} s", limit.as_secs()),
-                Some("the remote may be unreachable; raise MLOPS_DVC_TIMEOUT for large data"),
-            );
-            Err(Exit::TempFail)
-        }
-        Ended::Interrupted(sig) => Err(Exit::Code(128 + sig as u8)),
+        Ended::TimedOut => Err(DvcError::TimedOut {
+            command,
+            seconds: limit.as_secs(),
+        }),
+        Ended::Interrupted(signal) => Err(DvcError::Interrupted { command, signal }),
         Ended::Exited(code) | Ended::Signalled(code) => {
-            let last = outcome
+            let last_line = outcome
                 .tail
                 .iter()
                 .rev()
                 .find(|l| !l.trim().is_empty())
-                .cloned()
+                .map(|l| l.trim().to_owned())
                 .unwrap_or_default();
-            let msg = format!("`{shown}` failed ({code}): {}", last.trim());
-            match classify(&outcome.tail_text()) {
-                Failure::Config(why) => {
-                    report::error(&msg, Some(why));
-                    Err(Exit::Error)
-                }
-                Failure::Network(why) => {
-                    report::error(&msg, Some(&format!("{why}; the job retries exit code 75")));
-                    Err(Exit::TempFail)
-                }
-                Failure::Other => {
-                    report::error(&msg, Some("see DVC's output above"));
-                    Err(Exit::Error)
-                }
-            }
+            Err(DvcError::Failed {
+                command,
+                code,
+                last_line,
+                failure: classify(&outcome.tail_text()),
+            })
         }
     }
 }
@@ -183,21 +234,15 @@ fn with_remote<'a>(cmd: &'a str, remote: Option<&'a str>, targets: &'a [String])
 }
 
 /// `dvc pull [-r remote] <files>`.
-pub fn pull(cfg: &Dvc) -> Result<Vec<String>, Exit> {
+pub fn pull(cfg: &Dvc) -> Result<Vec<String>, DvcError> {
     dvc(&with_remote("pull", cfg.remote.as_deref(), &cfg.files))?;
     Ok(cfg.files.clone())
 }
 
 /// `dvc add` for outputs not yet tracked, then `dvc push [-r remote] <paths>`.
-pub fn push(cfg: &Dvc) -> Result<Vec<String>, Exit> {
-    for path in &cfg.push_paths {
-        if !Path::new(path).exists() {
-            report::error(
-                &format!("`{path}` (in `dvc_push_paths`) does not exist after training"),
-                Some("make the training script write it, or fix `dvc_push_paths`"),
-            );
-            return Err(Exit::Error);
-        }
+pub fn push(cfg: &Dvc) -> Result<Vec<String>, DvcError> {
+    if let Some(missing) = cfg.push_paths.iter().find(|p| !Path::new(p).exists()) {
+        return Err(DvcError::MissingOutput(missing.clone()));
     }
     let untracked: Vec<String> = cfg
         .push_paths
@@ -220,7 +265,7 @@ pub fn push(cfg: &Dvc) -> Result<Vec<String>, Exit> {
 }
 
 /// For the validate stage: pulls the model's DVC data first, when DVC is enabled.
-pub fn pull_for_validate(model: &Model) -> Result<(), Exit> {
+pub fn pull_for_validate(model: &Model) -> Result<(), DvcError> {
     match &model.dvc {
         Some(cfg) => pull(cfg).map(|_| ()),
         None => Ok(()),

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
+use crate::artifacts::junit::{Case, Outcome};
 use crate::config::raw::NoProduction;
 use crate::exit::Exit;
-use crate::report::junit::{Case, Outcome};
 
 /// A gate's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

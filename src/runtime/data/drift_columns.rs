@@ -1,6 +1,6 @@
-//! The validate side of drift (spec A2/A3): which columns are tested and as what kind
-//! (kinds of the *current* frame), cleaning (drop nulls and ±inf), aligned category counts,
-//! then the tests of [`crate::runtime::drift`].
+//! The validate side of drift (`docs/data-checks.md`): which columns are tested and as what kind
+//! (kinds of the *current* frame), cleaning (drop nulls and ±inf), aligned category counts, then
+//! the tests of [`crate::runtime::drift`].
 //!
 //! Deviations from Evidently, all reported per column instead of failing the whole report:
 //! a column only in the current data, an empty column, or a numeric column that is not
@@ -193,7 +193,7 @@ fn column_result(reference: &Table, cur: &Column) -> (DriftColumn, Option<Column
 /// Runs the default `DataDriftPreset` column tests of `current` against `reference`.
 /// Columns are independent, so they are spread over the available cores; results keep the
 /// current data's column order.
-pub fn run(reference: &Table, current: &Table) -> DriftReport {
+pub fn compare(reference: &Table, current: &Table) -> DriftReport {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4);

@@ -1,5 +1,6 @@
-//! Column kinds as Evidently 0.7 infers them from a pandas frame (`infer_column_type`,
-//! spec A2): what decides whether a column is drift-tested, and with which test family.
+//! Column kinds as Evidently 0.7 infers them from a pandas frame (`infer_column_type`;
+//! `docs/data-checks.md`): what decides whether a column is drift-tested, and with which
+//! test family.
 
 use crate::config::raw::ColumnKind;
 

@@ -2,7 +2,8 @@
 //!
 //! Contract: the dtypes and nulls are those pandas would produce (`pd.read_csv` with default
 //! arguments, or `pd.read_parquet`), because Evidently and Great Expectations both start from
-//! them (spec B6). Every error names the file, and the row or column where there is one.
+//! them (`docs/data-checks.md`). Every error names the file, and the row or column where
+//! there is one.
 
 pub mod column;
 pub mod csv;

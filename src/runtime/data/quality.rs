@@ -1,6 +1,6 @@
-//! The runtime's own checks on a [`Table`]: the column profile (kind, nulls), required
-//! columns and expected kinds, and the null-ratio rule of spec Part C (a column fails when
-//! its null ratio is strictly above the threshold; exactly equal passes).
+//! The runtime's own checks on a [`Table`]: the column profile (kind, nulls), required columns and
+//! expected kinds, and the null-ratio rule of `docs/data-checks.md` (a column fails when its null
+//! ratio is strictly above the threshold; exactly equal passes).
 
 use indexmap::IndexMap;
 use serde::Serialize;

@@ -1,5 +1,6 @@
-//! The dataset-level rule (`get_dataset_drift`, spec A7): `share = drifted / tested`, and
-//! dataset drift iff `share >= drift_share` (inclusive: 3 of 6 is drift).
+//! The dataset-level rule (`get_dataset_drift` in `evidently/legacy/calculations/data_drift.py`):
+//! `share = drifted / tested`, and dataset drift iff `share >= drift_share` (inclusive: 3 of 6 is
+//! drift).
 
 use serde::Serialize;
 

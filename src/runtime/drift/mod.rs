@@ -1,13 +1,15 @@
 //! Drift statistics: pure functions that give the verdicts of Evidently 0.7.23's default
-//! `Report([DataDriftPreset()]).run(current, reference)` (spec
-//! `drift-and-expectations.md`, Part A), with scipy 1.17's numerics.
+//! `Report([DataDriftPreset()]).run(current, reference)` (`docs/data-checks.md`), with
+//! scipy 1.17's numerics.
 //!
 //! # Contract
 //!
-//! - Input is already cleaned (spec A3): no NaN, no ±inf, at least one value per side.
+//! - Input is already cleaned, as Evidently's `get_one_column_drift`
+//!   (`evidently/legacy/calculations/data_drift.py`) cleans it: no NaN, no ±inf, at least
+//!   one value per side.
 //!   [`numeric_drift`] checks this and returns [`DriftError`] otherwise. Which columns are
-//!   tested and as what kind (A2: kinds come from the *current* frame) is the caller's job.
-//! - Test selection ([`select()`], A4) uses `n_ref` = the cleaned reference count and
+//!   tested and as what kind (kinds come from the *current* frame) is the caller's job.
+//! - Test selection ([`select()`]) uses `n_ref` = the cleaned reference count and
 //!   `n_values` = distinct values over both sides:
 //!   `n_ref <= 1000`: num → `n_values <= 5` ? (`> 2` ? chisquare : z) : ks; cat → `> 2` ?
 //!   chisquare : z. `n_ref > 1000`: num → `n_values <= 5` ? jensenshannon : wasserstein;
@@ -19,7 +21,7 @@
 //!   (~1e-13), Wasserstein (BLAS summation order, ~1e-16) and chi-square (statrs' `chdtrc`,
 //!   ~1e-13) differ in the last bits. Category order in chi-square and Jensen-Shannon follows
 //!   the caller, not Python's `set` order, which moves only the last ulp.
-//! - Dataset rule ([`dataset_drift`], A7): drift iff `drifted / tested >= 0.5`.
+//! - Dataset rule ([`dataset_drift`]): drift iff `drifted / tested >= 0.5`.
 //!
 //! Cost: a numerical column is sorted once (as order-preserving `u64` keys, the two sides on
 //! two threads when both are large) and merged once, O(n log n); a column with at most five

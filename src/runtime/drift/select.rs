@@ -1,4 +1,5 @@
-//! Evidently's default test selection (`_get_default_stattest`, spec A4), the default
+//! Evidently's default test selection (`_get_default_stattest` in
+//! `evidently/legacy/calculations/stattests/registry.py`; `docs/data-checks.md`), the default
 //! thresholds, and the direction of each comparison.
 
 use serde::{Serialize, Serializer};
@@ -27,17 +28,6 @@ impl StatTest {
             StatTest::Z => "z",
             StatTest::Wasserstein => "wasserstein",
             StatTest::JensenShannon => "jensenshannon",
-        }
-    }
-
-    /// Evidently's display name (the `method` of a `ValueDrift` metric).
-    pub fn display_name(self) -> &'static str {
-        match self {
-            StatTest::Ks => "K-S p_value",
-            StatTest::ChiSquare => "chi-square p_value",
-            StatTest::Z => "Z-test p_value",
-            StatTest::Wasserstein => "Wasserstein distance (normed)",
-            StatTest::JensenShannon => "Jensen-Shannon distance",
         }
     }
 
@@ -82,7 +72,8 @@ impl Serialize for StatTest {
     }
 }
 
-/// The type a column is tested as (spec A2; text columns are out of scope).
+/// The type a column is tested as (Evidently's `ColumnType`; `docs/data-checks.md`). Text
+/// columns are out of scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DriftKind {
     /// Numerical.

@@ -1,5 +1,6 @@
-//! Column map expectations (spec B2/B3): a condition per non-null row, `mostly`, and GE's
-//! result fields. String columns are evaluated once per distinct value, then counted through
+//! Column map expectations (`docs/data-checks.md`; GE's `ColumnMapExpectation` in
+//! `great_expectations/expectations/expectation.py`): a condition per non-null row, `mostly`, and
+//! GE's result fields. String columns are evaluated once per distinct value, then counted through
 //! the interned codes.
 
 use std::collections::HashSet;

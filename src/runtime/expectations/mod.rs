@@ -1,8 +1,8 @@
 //! Great Expectations 1.x suites, executed natively with the pandas engine's semantics
-//! (spec Part B): null filtering, `mostly`, strict bounds, result fields, and exceptions for
-//! missing columns.
+//! (`docs/data-checks.md`; Great Expectations' `great_expectations/expectations/expectation.py`):
+//! null filtering, `mostly`, strict bounds, result fields, and exceptions for missing columns.
 //!
-//! Contract: [`run`] returns one [`ExpectationResult`] per suite entry, in suite order. An
+//! Contract: [`evaluate`] returns one [`ExpectationResult`] per suite entry, in suite order. An
 //! unreadable suite or an unknown expectation type (unless allowed) is a [`SuiteError`]
 //! (exit 2); everything a metric raises in GE is a failed result with `exception_message`.
 
@@ -206,7 +206,7 @@ pub fn load(path: &Path) -> Result<Suite, SuiteError> {
 }
 
 /// Runs every expectation against `table`, in suite order.
-pub fn run(
+pub fn evaluate(
     table: &Table,
     suite: &Suite,
     path: &Path,
@@ -236,12 +236,12 @@ pub fn run(
     Ok(suite
         .expectations
         .iter()
-        .map(|e| run_one(table, e))
+        .map(|e| evaluate_one(table, e))
         .collect())
 }
 
 /// Runs one expectation.
-pub fn run_one(table: &Table, e: &Expectation) -> ExpectationResult {
+pub fn evaluate_one(table: &Table, e: &Expectation) -> ExpectationResult {
     let r = ExpectationResult::new(e);
     let k = &e.kwargs;
     match e.kind.as_str() {

@@ -39,6 +39,55 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Why the tracking server cannot be used as configured (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    /// No flag, variable, config or CI default names a server.
+    #[error("no MLflow tracking URI")]
+    NoUri,
+    /// A `file:` or database URI.
+    #[error("the tracking URI `{0}` is not an http(s) URL")]
+    NotHttp(String),
+    /// `MLOPS_MLFLOW_FLAVOUR` is not a flavour.
+    #[error("{0}")]
+    Flavour(String),
+    /// An `MLFLOW_HTTP_REQUEST_*` variable is not a number.
+    #[error("{0}")]
+    Retry(String),
+    /// GitLab without a token.
+    #[error(
+        "GitLab's MLflow API needs an access token, and neither MLFLOW_TRACKING_TOKEN nor `{token_variable}` is set"
+    )]
+    NoGitlabToken {
+        /// The CI/CD variable that should hold it.
+        token_variable: String,
+    },
+    /// GitLab with the job token.
+    #[error(
+        "the MLflow token is the job's CI_JOB_TOKEN, which GitLab's MLflow API does not accept"
+    )]
+    JobToken {
+        /// The CI/CD variable that should hold an access token.
+        token_variable: String,
+    },
+}
+
+impl ConnectionError {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            ConnectionError::NoUri => "set MLFLOW_TRACKING_URI, pass --tracking-uri, or set `[mlflow] tracking_uri` in mlops.toml (in GitLab CI it defaults to the project's MLflow API)".to_owned(),
+            ConnectionError::NotHttp(_) => "mlops talks to MLflow over REST; local `file:` or database URIs need an MLflow server".to_owned(),
+            ConnectionError::Flavour(_) => "use `gitlab`, `mlflow` or `auto`".to_owned(),
+            ConnectionError::Retry(_) => "see MLflow's MLFLOW_HTTP_REQUEST_* variables".to_owned(),
+            ConnectionError::NoGitlabToken { token_variable }
+            | ConnectionError::JobToken { token_variable } => format!(
+                "create a project access token with the `api` scope and the Developer role (Settings > Access tokens), and store it as the masked CI/CD variable `{token_variable}` (Settings > CI/CD > Variables), or set MLFLOW_TRACKING_TOKEN"
+            ),
+        }
+    }
+}
+
 /// GitLab's MLflow API authenticates every call with an access token and refuses the job
 /// token (`lib/api/ml/mlflow/entrypoint.rb` has no `job_token_allowed`), so a missing token or
 /// `CI_JOB_TOKEN` is a config error before any request.
@@ -46,29 +95,20 @@ fn check_gitlab_token(
     token: Option<&str>,
     token_var: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), (String, String)> {
-    let fix = format!(
-        "create a project access token with the `api` scope and the Developer role (Settings > Access tokens), and store it as the masked CI/CD variable `{token_var}` (Settings > CI/CD > Variables), or set MLFLOW_TRACKING_TOKEN"
-    );
+) -> Result<(), ConnectionError> {
+    let token_variable = token_var.to_owned();
     match token {
-        None => Err((
-            format!(
-                "GitLab's MLflow API needs an access token, and neither MLFLOW_TRACKING_TOKEN nor `{token_var}` is set"
-            ),
-            fix,
-        )),
-        Some(t) if env("CI_JOB_TOKEN").is_some_and(|j| j.trim() == t.trim()) => Err((
-            "the MLflow token is the job's CI_JOB_TOKEN, which GitLab's MLflow API does not accept"
-                .to_owned(),
-            fix,
-        )),
+        None => Err(ConnectionError::NoGitlabToken { token_variable }),
+        Some(t) if env("CI_JOB_TOKEN").is_some_and(|j| j.trim() == t.trim()) => {
+            Err(ConnectionError::JobToken { token_variable })
+        }
         Some(_) => Ok(()),
     }
 }
 
 impl Connection {
-    /// Resolves the connection of a stage. Errors are messages for `error:`, with a hint.
-    pub fn resolve(ctx: &Context, flag_uri: Option<&str>) -> Result<Self, (String, String)> {
+    /// Resolves the connection of a stage.
+    pub fn resolve(ctx: &Context, flag_uri: Option<&str>) -> Result<Self, ConnectionError> {
         let settings: MlflowSettings = ctx
             .project
             .as_ref()
@@ -83,27 +123,24 @@ impl Connection {
         settings: &MlflowSettings,
         ci: &CiEnv,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, (String, String)> {
+    ) -> Result<Self, ConnectionError> {
         let uri = flag_uri
             .map(str::to_owned)
             .or_else(|| env("MLFLOW_TRACKING_URI"))
             .or_else(|| settings.tracking_uri.clone())
             .or_else(|| match (&ci.api_v4_url, &ci.project_id) {
-                (Some(api), Some(id)) => Some(format!("{}/projects/{id}/ml/mlflow", api.trim_end_matches('/'))),
+                (Some(api), Some(id)) => Some(format!(
+                    "{}/projects/{id}/ml/mlflow",
+                    api.trim_end_matches('/')
+                )),
                 _ => None,
             })
-            .ok_or_else(|| {
-                (
-                    "no MLflow tracking URI".to_owned(),
-                    "set MLFLOW_TRACKING_URI, pass --tracking-uri, or set `[mlflow] tracking_uri` in mlops.toml (in GitLab CI it defaults to the project's MLflow API)".to_owned(),
-                )
-            })?;
+            .ok_or(ConnectionError::NoUri)?;
         let uri = uri.trim().trim_end_matches('/').to_owned();
         if !(uri.starts_with("http://") || uri.starts_with("https://")) {
-            return Err((
-                format!("the tracking URI `{}` is not an http(s) URL", super::redact::strip_userinfo(&uri)),
-                "mlops talks to MLflow over REST; local `file:` or database URIs need an MLflow server".to_owned(),
-            ));
+            return Err(ConnectionError::NotHttp(super::redact::strip_userinfo(
+                &uri,
+            )));
         }
         let token_var = settings
             .token_variable
@@ -115,12 +152,11 @@ impl Connection {
             settings.flavour,
             &uri,
         )
-        .map_err(|e| (e, "use `gitlab`, `mlflow` or `auto`".to_owned()))?;
+        .map_err(ConnectionError::Flavour)?;
         if flavour == Flavour::Gitlab {
             check_gitlab_token(token.as_deref(), token_var, env)?;
         }
-        let retry = RetryPolicy::from_lookup(env)
-            .map_err(|e| (e, "see MLflow's MLFLOW_HTTP_REQUEST_* variables".to_owned()))?;
+        let retry = RetryPolicy::from_lookup(env).map_err(ConnectionError::Retry)?;
         let redactor = Redactor::new(token.clone());
         Ok(Self {
             uri,
@@ -210,7 +246,8 @@ mod tests {
             ..CiEnv::default()
         };
         let s = MlflowSettings::default();
-        let (msg, hint) = Connection::from_parts(None, &s, &ci, &env(&[])).unwrap_err();
+        let e = Connection::from_parts(None, &s, &ci, &env(&[])).unwrap_err();
+        let (msg, hint) = (e.to_string(), e.hint());
         assert!(msg.contains("needs an access token"), "{msg}");
         assert!(
             hint.contains("`MLOPS_ACCESS_TOKEN`") && hint.contains("`api` scope"),
@@ -220,7 +257,9 @@ mod tests {
             ("CI_JOB_TOKEN", "glcbt-1"),
             ("MLFLOW_TRACKING_TOKEN", "glcbt-1"),
         ]);
-        let (msg, _) = Connection::from_parts(None, &s, &ci, &job).unwrap_err();
+        let msg = Connection::from_parts(None, &s, &ci, &job)
+            .unwrap_err()
+            .to_string();
         assert!(
             msg.contains("CI_JOB_TOKEN") && !msg.contains("glcbt-1"),
             "{msg}"

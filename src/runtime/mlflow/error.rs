@@ -138,10 +138,4 @@ impl MlflowError {
             _ => None,
         }
     }
-
-    /// Prints the error and its hint, and returns the exit code.
-    pub fn report(&self) -> Exit {
-        crate::cli::report::error(&self.to_string(), self.hint());
-        self.exit()
-    }
 }

@@ -1,5 +1,5 @@
 //! A small MLflow REST client for the runtime stages, speaking both a plain MLflow server
-//! and GitLab's MLflow-compatible subset (`specs/gitlab-and-mlflow.md` §2–3).
+//! and GitLab's MLflow-compatible subset (`docs/runtime.md`, `docs/gitlab.md`).
 //!
 //! Contract: every call retries 429, 5xx and connection errors per MLflow's
 //! `MLFLOW_HTTP_REQUEST_*` variables ([`retry`]); an [`error::MlflowError`] maps to exit 75
@@ -20,22 +20,15 @@ pub mod tracking;
 pub mod types;
 
 pub use client::Client;
-pub use connection::Connection;
+pub use connection::{Connection, ConnectionError};
 pub use error::MlflowError;
 pub use flavour::Flavour;
 
-use crate::exit::Exit;
 use crate::runtime::context::Context;
 
-/// Resolves the connection and builds a client; prints the problem on failure.
-pub fn connect(ctx: &Context, flag_uri: Option<&str>) -> Result<Client, Exit> {
-    match Connection::resolve(ctx, flag_uri) {
-        Ok(c) => Ok(Client::new(c)),
-        Err((msg, hint)) => {
-            crate::cli::report::error(&msg, Some(&hint));
-            Err(Exit::Error)
-        }
-    }
+/// Resolves the connection and builds a client.
+pub fn connect(ctx: &Context, flag_uri: Option<&str>) -> Result<Client, ConnectionError> {
+    Connection::resolve(ctx, flag_uri).map(Client::new)
 }
 
 /// A browser link to a run: MLflow's UI, or the experiment page of the GitLab project.

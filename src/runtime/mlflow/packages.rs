@@ -1,5 +1,5 @@
 //! Model files on GitLab, through the model registry package API (`doc/api/model_registry.md`,
-//! `lib/api/ml_model_packages.rb`; `specs/gitlab-and-mlflow.md` §2.4).
+//! `lib/api/ml_model_packages.rb`; `docs/gitlab.md`).
 //!
 //! GitLab has no MLflow 3 logged-model endpoints, so autolog cannot store a model there. The
 //! bootstrap saves it locally instead (`MLOPS_MODEL_DIR`), train uploads that directory to the
@@ -107,19 +107,21 @@ pub enum CopyError {
 }
 
 impl CopyError {
-    /// Prints the error and returns the exit code (75 for an unavailable server).
-    pub fn report(&self) -> crate::exit::Exit {
+    /// 75 for an unavailable server, 2 otherwise.
+    pub fn exit(&self) -> crate::exit::Exit {
         match self {
-            CopyError::Mlflow(e) => e.report(),
-            other => {
-                crate::cli::report::error(
-                    &other.to_string(),
-                    Some(
-                        "register copies the files train uploaded to the run; run train with this mlops version against GitLab's `/ml/mlflow` API",
-                    ),
-                );
-                crate::exit::Exit::Error
-            }
+            CopyError::Mlflow(e) => e.exit(),
+            _ => crate::exit::Exit::Error,
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CopyError::Mlflow(e) => e.hint(),
+            _ => Some(
+                "register copies the files train uploaded to the run; run train with this mlops version against GitLab's `/ml/mlflow` API",
+            ),
         }
     }
 }
@@ -131,7 +133,7 @@ pub struct Packages<'c> {
 }
 
 /// Why a model directory cannot be uploaded as it is.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum LayoutError {
     /// A file name GitLab refuses (`Gitlab::Regex.ml_model_file_name_regex`).
     #[error(

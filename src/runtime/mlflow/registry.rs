@@ -52,7 +52,8 @@ impl Source {
 fn none_if_missing<T>(r: Result<T, MlflowError>) -> Result<Option<T>, MlflowError> {
     match r {
         Ok(v) => Ok(Some(v)),
-        // MLflow answers a missing alias with INVALID_PARAMETER_VALUE, not 404 (spec §3.2).
+        // MLflow answers a missing alias with INVALID_PARAMETER_VALUE, not 404
+        // (`get_model_version_by_alias` in `mlflow/store/model_registry/sqlalchemy_store.py`).
         Err(e) if e.is_not_found() || e.error_code() == Some("INVALID_PARAMETER_VALUE") => Ok(None),
         Err(e) => Err(e),
     }

@@ -1,5 +1,6 @@
-//! The MLflow REST shapes the runtime reads (`specs/gitlab-and-mlflow.md` §3). Unknown fields
-//! are ignored and missing ones default, because GitLab sends fewer than MLflow.
+//! The MLflow REST shapes the runtime reads (MLflow's `mlflow/protos/service.proto`; GitLab's
+//! subset in `docs/gitlab.md`). Unknown fields are ignored and missing ones default, because GitLab
+//! sends fewer than MLflow.
 
 use serde::{Deserialize, Serialize};
 

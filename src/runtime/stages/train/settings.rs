@@ -1,0 +1,158 @@
+//! What `mlops run train` runs, resolved from its flags (which clap already merged with their
+//! `MLOPS_*` variables) over the model's `mlops.toml` settings.
+
+use std::path::Path;
+
+use super::{TrainArgs, TrainError};
+use crate::config::Model;
+use crate::config::raw::Framework;
+use crate::config::resolved::Dvc;
+use crate::runtime::mlflow::Flavour;
+
+/// Everything the stage runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The training script.
+    pub script: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// The framework whose autolog to enable.
+    pub framework: Option<Framework>,
+    /// The MLflow experiment.
+    pub experiment: String,
+    /// DVC around training, when enabled.
+    pub dvc: Option<Dvc>,
+}
+
+impl Settings {
+    /// Flags win over the model's settings; the default experiment depends on the server's
+    /// `flavour`.
+    pub fn resolve(
+        args: &TrainArgs,
+        model: Option<&Model>,
+        flavour: Flavour,
+    ) -> Result<Self, TrainError> {
+        let script = args
+            .script
+            .clone()
+            .or_else(|| model.map(|m| m.training_script.clone()))
+            .ok_or(TrainError::NoScript)?;
+        let script_args = match &args.args {
+            Some(line) => shlex::split(line).ok_or(TrainError::UnclosedQuote)?,
+            None => model.map(|m| m.training_args.clone()).unwrap_or_default(),
+        };
+        let framework = match &args.framework {
+            Some(f) => Some(
+                Framework::ALL
+                    .into_iter()
+                    .find(|x| x.as_str() == f.trim())
+                    .ok_or_else(|| TrainError::UnknownFramework(f.clone()))?,
+            ),
+            None => model.map(|m| m.framework),
+        };
+        let experiment = args
+            .experiment
+            .clone()
+            .or_else(|| model.and_then(|m| m.experiment_name.clone()))
+            .or_else(|| model.map(|m| default_experiment(&m.name, flavour)))
+            .or_else(|| {
+                Path::new(&script)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "mlops".to_owned());
+        Ok(Settings {
+            script,
+            args: script_args,
+            framework,
+            experiment,
+            dvc: model.and_then(|m| m.dvc.clone()),
+        })
+    }
+}
+
+/// The experiment of a model without `experiment_name`: its name, except on GitLab, where it
+/// is `<model>-training`. GitLab files each registered model's versions as runs of its own
+/// experiment `[model]<name>` (`app/services/ml/create_model_service.rb`); the suffix keeps
+/// the training runs apart from those, under a name that says what they are. (Earlier
+/// releases gave a wrong reason, a name clash with the model, which GitLab does not have;
+/// the default stayed, so projects keep their runs in one experiment.)
+pub fn default_experiment(model: &str, flavour: Flavour) -> String {
+    match flavour {
+        Flavour::Mlflow => model.to_owned(),
+        Flavour::Gitlab => format!("{model}-training"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::runtime::stages::test_model;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn args(argv: &[&str]) -> TrainArgs {
+        Cli::parse_from(std::iter::once("train").chain(argv.iter().copied())).args
+    }
+
+    #[test]
+    fn flags_win_over_the_model() {
+        let model = test_model();
+        let s = Settings::resolve(&args(&[]), Some(&model), Flavour::Gitlab).unwrap();
+        assert_eq!(s.script, model.training_script);
+        assert_eq!(s.experiment, format!("{}-training", model.name));
+        assert_eq!(s.framework, Some(model.framework));
+        let s = Settings::resolve(
+            &args(&[
+                "--script",
+                "dir/fit.py",
+                "--args",
+                "--lr '0.1 2'",
+                "--framework",
+                "xgboost",
+                "--experiment",
+                "e",
+            ]),
+            Some(&model),
+            Flavour::Mlflow,
+        )
+        .unwrap();
+        assert_eq!(s.script, "dir/fit.py");
+        assert_eq!(s.args, ["--lr", "0.1 2"]);
+        assert_eq!(s.framework, Some(Framework::Xgboost));
+        assert_eq!(s.experiment, "e");
+    }
+
+    #[test]
+    fn standalone_defaults_and_refusals() {
+        let s =
+            Settings::resolve(&args(&["--script", "dir/fit.py"]), None, Flavour::Mlflow).unwrap();
+        assert_eq!((s.experiment.as_str(), s.framework), ("fit", None));
+        assert_eq!(
+            Settings::resolve(&args(&[]), None, Flavour::Mlflow),
+            Err(TrainError::NoScript)
+        );
+        assert_eq!(
+            Settings::resolve(
+                &args(&["--script", "a", "--args", "'x"]),
+                None,
+                Flavour::Mlflow
+            ),
+            Err(TrainError::UnclosedQuote)
+        );
+        assert!(matches!(
+            Settings::resolve(
+                &args(&["--script", "a", "--framework", "scikit"]),
+                None,
+                Flavour::Mlflow
+            ),
+            Err(TrainError::UnknownFramework(_))
+        ));
+    }
+}
