@@ -17,6 +17,7 @@ mod graph;
 mod images;
 mod init;
 mod install;
+mod limits;
 mod lint;
 mod precommit;
 mod roundtrip;
