@@ -22,6 +22,7 @@ pub fn resolve(doc: &Document, config: Config) -> Result<Project, Vec<Problem>> 
     let models = resolve_models(doc, &config, &mut problems);
     let runtime = config.runtime.clone().unwrap_or_default();
     check_runtime(doc, &runtime, &mut problems);
+    super::values::check(doc, &config, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -218,6 +219,8 @@ fn resolve_model(
     check_tags(at, &tags, problems);
     let changes = m.changes.clone().unwrap_or_default();
     check_changes(at, &changes, problems);
+    check_aliases(at, m, problems);
+    check_registry_base(at, m, problems);
     let training_args = split_training_args(at, m, problems);
     if problems.len() > before {
         return None;
@@ -405,6 +408,7 @@ fn check_tags(at: &ModelAt<'_>, tags: &PerStage<Vec<String>>, problems: &mut Vec
 fn check_changes(at: &ModelAt<'_>, changes: &[String], problems: &mut Vec<Problem>) {
     for c in changes {
         if c.starts_with("./")
+            || c.starts_with('/')
             || c.contains("//")
             || c.is_empty()
             || c.chars().any(char::is_control)
@@ -415,9 +419,61 @@ fn check_changes(at: &ModelAt<'_>, changes: &[String], problems: &mut Vec<Proble
                     format!("`changes` entry {c:?} never matches: GitLab compares paths exactly"),
                     "path",
                 )
-                .with_help("write paths relative to the repository root, without `./` or `//`"),
+                .with_help(
+                    "write paths relative to the repository root, without a leading `/` or `./`, and without `//`",
+                ),
             );
         }
+    }
+}
+
+/// `alias` and `compare.alias` are set on MLflow, which reserves some names.
+fn check_aliases(at: &ModelAt<'_>, m: &ModelSettings, problems: &mut Vec<Problem>) {
+    let own = m.alias.as_deref().map(|a| ("alias", a));
+    let compare = m
+        .compare
+        .as_ref()
+        .and_then(|c| c.alias.as_deref())
+        .map(|a| ("compare", a));
+    for (key, alias) in own.into_iter().chain(compare) {
+        if let Some(why) = super::values::reserved_alias(alias) {
+            let span = if key == "alias" {
+                at.value_span("alias")
+            } else {
+                at.doc
+                    .spans
+                    .value_span(&push_pointer(&at.field("compare"), "alias"))
+            };
+            problems.push(
+                at.problem(
+                    span,
+                    format!("alias `{alias}` cannot be used: {why}"),
+                    "reserved",
+                )
+                .with_help("choose another alias, such as `staging` or `champion`"),
+            );
+        }
+    }
+}
+
+/// `image_registry_base` must name a registry path: `/` or an absolute path would make an
+/// image reference without a registry or repository.
+fn check_registry_base(at: &ModelAt<'_>, m: &ModelSettings, problems: &mut Vec<Problem>) {
+    let Some(base) = m.image_registry_base.as_deref() else {
+        return;
+    };
+    if base.trim_end_matches('/').is_empty()
+        || base.starts_with('/')
+        || base.contains(char::is_whitespace)
+    {
+        problems.push(
+            at.problem(
+                at.value_span("image_registry_base"),
+                format!("`image_registry_base` = {base:?} is not a registry path"),
+                "not a registry path",
+            )
+            .with_help("write a registry and path, such as `registry.example.com/group/images` or `$CI_REGISTRY_IMAGE`"),
+        );
     }
 }
 
