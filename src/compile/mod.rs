@@ -8,11 +8,13 @@
 //! [`InternalError`].
 
 pub mod child;
+pub mod children;
 pub mod emit;
 pub mod fingerprint;
 pub mod graph;
 pub mod lower;
 pub mod shard;
+pub mod verify;
 
 use crate::config::Project;
 use crate::gitlab::{self, Severity, ir};
