@@ -419,9 +419,7 @@ fn check_changes(at: &ModelAt<'_>, changes: &[String], problems: &mut Vec<Proble
                     format!("`changes` entry {c:?} never matches: GitLab compares paths exactly"),
                     "path",
                 )
-                .with_help(
-                    "write paths relative to the repository root, without a leading `/` or `./`, and without `//`",
-                ),
+                .with_help("write paths relative to the repository root, without `./` or `//`"),
             );
         }
     }

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod checked_values;
 mod child;
 mod compile;
 mod drift;
