@@ -11,6 +11,7 @@ mod drift;
 mod dvc;
 mod e2e;
 mod e2e_gitlab;
+mod e2e_shards;
 mod fault_proxy;
 mod gitlab;
 mod gitlab_runtime;
