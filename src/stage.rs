@@ -18,7 +18,7 @@ pub enum Stage {
 }
 
 /// The report files of a stage, by the GitLab report kind that collects them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReportFiles {
     /// `artifacts:reports:dotenv`.
     pub dotenv: Option<&'static str>,
@@ -119,18 +119,6 @@ impl<T> PerStage<T> {
 impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-impl Default for ReportFiles {
-    fn default() -> Self {
-        Self {
-            dotenv: None,
-            junit: None,
-            metrics: None,
-            annotations: None,
-            json: "",
-        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! there: the harness lookup (as `servers()`), the unique-name helper and the MLflow alias
 //! query, each cut to what this scenario uses.
 
+use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -85,7 +86,7 @@ fn three_child_pipelines_run() {
         env!("CARGO_PKG_VERSION")
     );
     for m in &models {
-        config.push_str(&format!("\n[model.{m}]\n"));
+        let _ = write!(config, "\n[model.{m}]\n");
     }
     std::fs::write(repo.path().join("mlops.toml"), config).expect("write mlops.toml");
     // `child_pipelines` makes plain `mlops compile` write the parent.

@@ -3,6 +3,7 @@
 //! `Gitlab::Utils::DeepSize` adds up), and large configs compiled in child-pipeline mode to
 //! shards that each pass GitLab's schema, its semantic rules and every limit.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -27,9 +28,10 @@ pub fn many_models(dir: &Path, n: usize, extra: &str) {
         env!("CARGO_PKG_VERSION")
     );
     for i in 1..=n {
-        t.push_str(&format!(
+        let _ = write!(
+            t,
             "\n[model.model-{i:04}]\ntraining_args = \"--data data/m{i}/train.csv --test-data data/m{i}/test.csv\"\ndata_path = \"data/m{i}/train.csv\"\nchanges = [\"data/m{i}/**\", \"scripts/train.py\"]\n"
-        ));
+        );
     }
     std::fs::write(dir.join("mlops.toml"), t).expect("write mlops.toml");
 }
