@@ -307,3 +307,60 @@ fn child_pipelines_forces_the_count() {
         "{text}"
     );
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn changed_only_works_per_child() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    many_models(dir, 120, "");
+    run_ok(dir, &["--child-pipeline", "--changed-only"], &[]);
+    let parent = std::fs::read_to_string(dir.join(".gitlab-ci.yml")).expect("parent");
+    let n = shards_of(&parent);
+    assert!(n >= 2, "{n}");
+    std::fs::create_dir_all(dir.join("data/m5")).expect("mkdir");
+    std::fs::write(dir.join("data/m5/train.csv"), "a\n1\n").expect("write");
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "one"]);
+    let before = git(dir, &["rev-parse", "HEAD"]);
+    std::fs::write(dir.join("data/m5/train.csv"), "a\n2\n").expect("write");
+    git(dir, &["commit", "-qam", "two"]);
+
+    let err = run_ok(
+        dir,
+        &["-o", "mlops-child.yml", "--changed-only"],
+        &[
+            ("MLOPS_CHILD_PIPELINES", &n.to_string()),
+            ("CI_COMMIT_BEFORE_SHA", &before),
+        ],
+    );
+    assert!(err.contains("1 of 120 models changed"), "{err}");
+    let mut with_model = 0;
+    for k in 1..=n {
+        let text =
+            std::fs::read_to_string(dir.join(format!("mlops-child-{k}.yml"))).expect("child");
+        let json = mlops::yaml::parse(&text).expect("yaml").to_json();
+        let jobs: Vec<String> = mlops::gitlab::jobs(&json)
+            .iter()
+            .map(|(j, _)| (*j).to_owned())
+            .collect();
+        if jobs.iter().any(|j| j.starts_with("model-0005:")) {
+            with_model += 1;
+            assert_eq!(jobs.len(), 4, "only the changed model: {jobs:?}");
+        } else {
+            assert_eq!(jobs, ["mlops-no-model-changed"], "child {k}");
+        }
+    }
+    assert_eq!(with_model, 1);
+}
