@@ -162,16 +162,16 @@ fn merge(defaults: &ModelSettings, own: &ModelSettings) -> ModelSettings {
 }
 
 /// One `[model.<name>]` table in the document, for locating its problems.
-struct ModelAt<'a> {
-    doc: &'a Document,
+pub(super) struct ModelAt<'a> {
+    pub(super) doc: &'a Document,
     /// `/model/<name>`.
-    pointer: String,
-    name: &'a str,
+    pub(super) pointer: String,
+    pub(super) name: &'a str,
 }
 
 impl ModelAt<'_> {
     /// The pointer of a model's key, or of the `[defaults]` key it inherited.
-    fn field(&self, key: &str) -> String {
+    pub(super) fn field(&self, key: &str) -> String {
         let own = push_pointer(&self.pointer, key);
         if self.doc.spans.get(&own).is_some() {
             return own;
@@ -184,15 +184,15 @@ impl ModelAt<'_> {
         }
     }
 
-    fn key_span(&self, key: &str) -> Range<usize> {
+    pub(super) fn key_span(&self, key: &str) -> Range<usize> {
         self.doc.spans.key_span(&self.field(key))
     }
 
-    fn value_span(&self, key: &str) -> Range<usize> {
+    pub(super) fn value_span(&self, key: &str) -> Range<usize> {
         self.doc.spans.value_span(&self.field(key))
     }
 
-    fn problem(
+    pub(super) fn problem(
         &self,
         span: Range<usize>,
         message: impl Into<String>,
@@ -219,8 +219,8 @@ fn resolve_model(
     check_tags(at, &tags, problems);
     let changes = m.changes.clone().unwrap_or_default();
     check_changes(at, &changes, problems);
-    check_aliases(at, m, problems);
-    check_registry_base(at, m, problems);
+    super::values::check_aliases(at, m, problems);
+    super::values::check_registry_base(at, m, problems);
     let training_args = split_training_args(at, m, problems);
     if problems.len() > before {
         return None;
@@ -422,56 +422,6 @@ fn check_changes(at: &ModelAt<'_>, changes: &[String], problems: &mut Vec<Proble
                 .with_help("write paths relative to the repository root, without `./` or `//`"),
             );
         }
-    }
-}
-
-/// `alias` and `compare.alias` are set on MLflow, which reserves some names.
-fn check_aliases(at: &ModelAt<'_>, m: &ModelSettings, problems: &mut Vec<Problem>) {
-    let own = m.alias.as_deref().map(|a| ("alias", a));
-    let compare = m
-        .compare
-        .as_ref()
-        .and_then(|c| c.alias.as_deref())
-        .map(|a| ("compare", a));
-    for (key, alias) in own.into_iter().chain(compare) {
-        if let Some(why) = super::values::reserved_alias(alias) {
-            let span = if key == "alias" {
-                at.value_span("alias")
-            } else {
-                at.doc
-                    .spans
-                    .value_span(&push_pointer(&at.field("compare"), "alias"))
-            };
-            problems.push(
-                at.problem(
-                    span,
-                    format!("alias `{alias}` cannot be used: {why}"),
-                    "reserved",
-                )
-                .with_help("choose another alias, such as `staging` or `champion`"),
-            );
-        }
-    }
-}
-
-/// `image_registry_base` must name a registry path: `/` or an absolute path would make an
-/// image reference without a registry or repository.
-fn check_registry_base(at: &ModelAt<'_>, m: &ModelSettings, problems: &mut Vec<Problem>) {
-    let Some(base) = m.image_registry_base.as_deref() else {
-        return;
-    };
-    if base.trim_end_matches('/').is_empty()
-        || base.starts_with('/')
-        || base.contains(char::is_whitespace)
-    {
-        problems.push(
-            at.problem(
-                at.value_span("image_registry_base"),
-                format!("`image_registry_base` = {base:?} is not a registry path"),
-                "not a registry path",
-            )
-            .with_help("write a registry and path, such as `registry.example.com/group/images` or `$CI_REGISTRY_IMAGE`"),
-        );
     }
 }
 

@@ -1,12 +1,14 @@
 //! `config::values`: single values the schema cannot judge, each refused at its own
 //! line:column: `[pipeline]` settings GitLab reads (`artifacts_expire_in` as GitLab's
 //! duration parser does, `report_dir` inside the project), the `[runtime]` URL, model names
-//! that collide on a case-insensitive file system, `as` in `[defaults]`, and the aliases
-//! MLflow reserves. `docs/limits.md` lists them.
+//! that collide on a case-insensitive file system, `as` in `[defaults]`, the aliases
+//! MLflow reserves and an `image_registry_base` that names no registry path. `docs/limits.md` lists them.
 
 use super::diagnostic::Problem;
 use super::load::Document;
-use super::raw::{Config, PipelineSettings, Runtime};
+use super::pointer::push_pointer;
+use super::raw::{Config, ModelSettings, PipelineSettings, Runtime};
+use super::resolve::ModelAt;
 use crate::gitlab::duration;
 
 /// Every check of this module.
@@ -142,6 +144,60 @@ pub fn reserved_alias(alias: &str) -> Option<&'static str> {
     let digits = lower.strip_prefix('v')?;
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
         .then_some("MLflow reserves `v<number>` for version numbers")
+}
+
+/// `alias` and `compare.alias` are set on MLflow, which reserves some names.
+pub(super) fn check_aliases(at: &ModelAt<'_>, m: &ModelSettings, problems: &mut Vec<Problem>) {
+    let own = m.alias.as_deref().map(|a| ("alias", a));
+    let compare = m
+        .compare
+        .as_ref()
+        .and_then(|c| c.alias.as_deref())
+        .map(|a| ("compare", a));
+    for (key, alias) in own.into_iter().chain(compare) {
+        if let Some(why) = reserved_alias(alias) {
+            let span = if key == "alias" {
+                at.value_span("alias")
+            } else {
+                at.doc
+                    .spans
+                    .value_span(&push_pointer(&at.field("compare"), "alias"))
+            };
+            problems.push(
+                at.problem(
+                    span,
+                    format!("alias `{alias}` cannot be used: {why}"),
+                    "reserved",
+                )
+                .with_help("choose another alias, such as `staging` or `champion`"),
+            );
+        }
+    }
+}
+
+/// `image_registry_base` must name a registry path: `/` or an absolute path would make an
+/// image reference without a registry or repository.
+pub(super) fn check_registry_base(
+    at: &ModelAt<'_>,
+    m: &ModelSettings,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(base) = m.image_registry_base.as_deref() else {
+        return;
+    };
+    if base.trim_end_matches('/').is_empty()
+        || base.starts_with('/')
+        || base.contains(char::is_whitespace)
+    {
+        problems.push(
+            at.problem(
+                at.value_span("image_registry_base"),
+                format!("`image_registry_base` = {base:?} is not a registry path"),
+                "not a registry path",
+            )
+            .with_help("write a registry and path, such as `registry.example.com/group/images` or `$CI_REGISTRY_IMAGE`"),
+        );
+    }
 }
 
 #[cfg(test)]
