@@ -7,11 +7,12 @@
 # about 190 models, so the single-file rows stop at 100); 2,000 models in child mode < 1 s.
 # Usage: benches/compile.sh            (needs hyperfine: apt-get install -y hyperfine)
 #        MLOPS_BEFORE=/path/to/older/mlops benches/compile.sh   (times that binary alongside)
+#        MLOPS_BIN=/path/to/release/mlops benches/compile.sh     (times that build; no cargo build)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-cargo build --release -q
-BIN="$ROOT/target/release/mlops"
+if [ -z "${MLOPS_BIN:-}" ]; then cargo build --release -q; fi
+BIN="${MLOPS_BIN:-$ROOT/target/release/mlops}"
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
