@@ -216,9 +216,17 @@ pub fn run(args: &CompileArgs) -> Exit {
         Err(e) => return e,
     };
     let config_path = display_path(&args.config);
-    if config_path.chars().any(char::is_control) {
+    // The path is written into the banner and into `variables:`, where GitLab expands `$`.
+    let unusable = if config_path.chars().any(char::is_control) {
+        Some("a control character")
+    } else if config_path.contains('$') {
+        Some("`$`, which GitLab would expand as a variable")
+    } else {
+        None
+    };
+    if let Some(what) = unusable {
         report::error(
-            &format!("the config path {config_path:?} contains a control character"),
+            &format!("the config path {config_path:?} contains {what}"),
             Some("the path is written into the pipeline's banner and variables: rename the file"),
         );
         return Exit::Error;

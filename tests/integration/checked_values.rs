@@ -49,6 +49,10 @@ fn the_config_name_cannot_add_a_key() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("contains a control character"), "{text}");
     assert!(!dir.path().join(".gitlab-ci.yml").exists());
+    std::fs::copy(dir.path().join("mlops.toml"), dir.path().join("a$B.toml")).expect("copy");
+    let (code, text) = compile_in(dir.path(), &["-c", "a$B.toml"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("GitLab would expand"), "{text}");
     // A name with quotes, `#` and `: ` is fine: the written file reads back as it was lowered.
     let odd = "my: \"odd\" # name.toml";
     std::fs::copy(dir.path().join("mlops.toml"), dir.path().join(odd)).expect("copy");
