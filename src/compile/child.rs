@@ -57,7 +57,14 @@ pub fn slim_image() -> String {
 /// The parent pipeline. It uses the project only for `[runtime]` (how the binary gets into
 /// the job), which is the same for every model.
 pub fn parent(project: &Project, opts: &ParentOptions) -> Pipeline {
-    let full = lower::lower(project, &opts.lower);
+    // Only the model-independent parts are used: lower no model.
+    let full = lower::lower(
+        &Project {
+            models: vec![],
+            ..project.clone()
+        },
+        &opts.lower,
+    );
     let mut command = vec!["mlops".to_owned(), "compile".to_owned()];
     if opts.lower.config_path != "mlops.toml" {
         command.extend(["-c".to_owned(), lower::quote(&opts.lower.config_path)]);
