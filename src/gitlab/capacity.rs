@@ -68,8 +68,8 @@ pub fn check_size(size: DeepSize) -> Vec<Violation> {
     out
 }
 
-/// Whether a job starts a deployment: an `environment` whose `action` is `start`, the
-/// default (`Ci::Processable#starts_environment?`).
+/// Whether a job creates a deployment: an `environment` whose `action` is `start`, the
+/// default (`doc/ci/yaml/_index.md#environmentaction`: the other actions create none).
 fn starts_environment(job: &Value) -> bool {
     match job.get("environment") {
         None | Some(Value::Null) => false,
