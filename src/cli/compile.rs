@@ -7,15 +7,16 @@ use clap::Args;
 
 use super::report;
 use crate::compile::child::{self, ParentOptions};
+use crate::compile::children;
+use crate::compile::verify::{Refused, verify};
 use crate::compile::{
-    CompileOptions, Compiled, InternalError, LowerOptions, check_gitlab_schema, finish, generate,
-    unified_diff,
+    CompileOptions, Compiled, InternalError, LowerOptions, finish, generate, unified_diff,
 };
 use crate::config::{self, Project, Source, display_path};
 use crate::exit::Exit;
 
 /// Arguments of `mlops compile`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CompileArgs {
     /// The config file.
     #[arg(short, long, default_value = "mlops.toml", env = "MLOPS_CONFIG")]
@@ -41,6 +42,10 @@ pub struct CompileArgs {
     /// generate job does this.
     #[arg(long, env = "MLOPS_CHANGED_ONLY")]
     pub changed_only: bool,
+    /// What a parent's generate job runs: write the N child pipelines next to `-o`, and exit
+    /// 1 with the command to run when `mlops.toml` now needs another number of them.
+    #[arg(long, hide = true, value_name = "N", env = "MLOPS_CHILD_PIPELINES", conflicts_with_all = ["check", "stdout", "child_pipeline", "fail_on_change"])]
+    pub shards: Option<usize>,
 }
 
 /// [`config::read_source`], printing why the file cannot be read; the `Exit` is the code to
@@ -107,7 +112,7 @@ fn base_commit() -> Option<(&'static str, String)> {
 }
 
 /// `git diff --name-only BASE HEAD`, or why it is unavailable.
-fn changed_files() -> Result<(String, Vec<String>), String> {
+pub fn changed_files() -> Result<(String, Vec<String>), String> {
     let (var, base) = base_commit().ok_or_else(|| {
         "neither `CI_MERGE_REQUEST_DIFF_BASE_SHA` nor `CI_COMMIT_BEFORE_SHA` names a commit"
             .to_owned()
@@ -129,22 +134,52 @@ fn changed_files() -> Result<(String, Vec<String>), String> {
     Ok((format!("{base} (`{var}`)"), files))
 }
 
-fn build(
-    project: &Project,
-    args: &CompileArgs,
-    lower: LowerOptions,
-) -> Result<Compiled, InternalError> {
-    let config = lower.config_path.clone();
+/// Why nothing can be compiled: the message is printed, the `Exit` is the code.
+fn build(project: &Project, args: &CompileArgs, lower: LowerOptions) -> Result<Compiled, Exit> {
+    let internal = |e: InternalError| {
+        eprint!("{}", report::render(&e));
+        Exit::Error
+    };
     if args.child_pipeline {
+        let shards = match children::plan(project, &lower) {
+            Ok(plan) => plan.len(),
+            Err(e) => {
+                report::error(&e.to_string(), Some(plan_hint(&e)));
+                return Err(Exit::Error);
+            }
+        };
+        let config = lower.config_path.clone();
         let mut p = child::parent(
             project,
             &ParentOptions {
                 lower,
                 changed_only: args.changed_only,
+                shards,
             },
         );
-        return finish(&mut p, &config, "mlops compile --child-pipeline");
+        return finish(&mut p, &config, "mlops compile --child-pipeline").map_err(internal);
     }
+    build_single(project, args, lower).map_err(internal)
+}
+
+/// How to get past a [`children::PlanError`].
+pub fn plan_hint(e: &children::PlanError) -> &'static str {
+    match e {
+        children::PlanError::TooBig(_) => {
+            "a model's jobs must fit one child pipeline: shorten its `changes`, `tags` or `training_args`"
+        }
+        children::PlanError::TooFew { .. } => {
+            "raise `child_pipelines` in [pipeline], or remove it to let mlops choose"
+        }
+    }
+}
+
+fn build_single(
+    project: &Project,
+    args: &CompileArgs,
+    lower: LowerOptions,
+) -> Result<Compiled, InternalError> {
+    let config = lower.config_path.clone();
     if !args.changed_only {
         return generate(project, &CompileOptions { lower });
     }
@@ -180,41 +215,76 @@ pub fn run(args: &CompileArgs) -> Exit {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let lower = LowerOptions {
-        config_path: display_path(&args.config),
+    let config_path = display_path(&args.config);
+    // The path is written into the banner and into `variables:`, where GitLab expands `$`.
+    let unusable = if config_path.chars().any(char::is_control) {
+        Some("a control character")
+    } else if config_path.contains('$') {
+        Some("`$`, which GitLab would expand as a variable")
+    } else {
+        None
     };
+    if let Some(what) = unusable {
+        report::error(
+            &format!("the config path {config_path:?} contains {what}"),
+            Some("the path is written into the pipeline's banner and variables: rename the file"),
+        );
+        return Exit::Error;
+    }
+    let lower = LowerOptions { config_path };
+    if let Some(n) = args.shards {
+        return super::shards::run(&project, args, &lower, n);
+    }
+    let out = display_path(&args.output);
+    let on_disk = if args.stdout {
+        None
+    } else {
+        match std::fs::read_to_string(&args.output) {
+            Ok(s) => Some(s),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                report::error(&format!("cannot read `{out}`: {e}"), None);
+                return Exit::Error;
+            }
+        }
+    };
+    // A parent stays a parent: `[pipeline] child_pipelines`, or a parent on disk (which plain
+    // `mlops compile` would otherwise replace with the whole pipeline).
+    let forced = project
+        .config
+        .pipeline
+        .as_ref()
+        .is_some_and(|p| p.child_pipelines.is_some());
+    let parent_on_disk = on_disk.as_deref().and_then(parent_options);
+    let mut args = args.clone();
+    if !args.child_pipeline {
+        if let Some(changed_only) = parent_on_disk {
+            eprintln!(
+                "`{out}` is a parent pipeline: compiling it as one (as `--child-pipeline`{}); delete it to go back to a single pipeline",
+                if changed_only { " --changed-only" } else { "" }
+            );
+            args.child_pipeline = true;
+            args.changed_only = changed_only;
+        } else if forced {
+            args.child_pipeline = true;
+        }
+    }
+    let args = &args;
     let compiled = match build(&project, args, lower) {
         Ok(c) => c,
-        Err(e) => {
-            eprint!("{}", report::render(&e));
-            return Exit::Error;
-        }
+        Err(e) => return e,
     };
-    let out = display_path(&args.output);
-    // GitLab's schema is checked before anything is printed or written. Only `--check` of an
-    // unchanged file skips it: this version checked that exact text when it wrote it.
-    let schema_checked = || match check_gitlab_schema(&compiled.pipeline) {
-        Ok(()) => true,
-        Err(e) => {
-            eprint!("{}", report::render(&e));
-            false
-        }
-    };
+    // The text is checked as GitLab will read it before anything is printed or written. Only
+    // `--check` of an unchanged file skips it: this version checked that exact text when it
+    // wrote it.
+    let checked = || verified(&compiled, &out);
     if args.stdout {
-        if !schema_checked() {
+        if !checked() {
             return Exit::Error;
         }
         print!("{}", compiled.text);
         return Exit::Success;
     }
-    let on_disk = match std::fs::read_to_string(&args.output) {
-        Ok(s) => Some(s),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            report::error(&format!("cannot read `{out}`: {e}"), None);
-            return Exit::Error;
-        }
-    };
     let same = on_disk
         .as_deref()
         .is_some_and(|d| d.replace("\r\n", "\n") == compiled.text);
@@ -223,7 +293,7 @@ pub fn run(args: &CompileArgs) -> Exit {
             eprintln!("`{out}` is up to date with `{}`", source.name);
             return Exit::Success;
         }
-        if !schema_checked() {
+        if !checked() {
             return Exit::Error;
         }
         print!(
@@ -245,7 +315,7 @@ pub fn run(args: &CompileArgs) -> Exit {
         eprintln!("`{out}` is up to date");
         return Exit::Success;
     }
-    if !schema_checked() {
+    if !checked() {
         return Exit::Error;
     }
     if let Err(e) = crate::atomic::write(&args.output, &compiled.text) {
@@ -263,6 +333,48 @@ pub fn run(args: &CompileArgs) -> Exit {
         Exit::Failure
     } else {
         Exit::Success
+    }
+}
+
+/// Whether `text` is a parent pipeline this tool wrote, and then whether its generate job
+/// keeps only changed models.
+pub fn parent_options(text: &str) -> Option<bool> {
+    let generate = text.find(&format!("\n{}:\n", child::GENERATE_JOB))?;
+    if !text
+        .lines()
+        .take(3)
+        .any(|l| l.starts_with("# A parent pipeline"))
+    {
+        return None;
+    }
+    let script = text[generate..]
+        .lines()
+        .find(|l| l.contains("mlops compile"))?;
+    Some(script.contains("--changed-only"))
+}
+
+/// [`verify`] of a compiled text, printing why it is refused and its warnings.
+pub fn verified(compiled: &Compiled, out: &str) -> bool {
+    match verify(&compiled.text, &compiled.pipeline) {
+        Ok(warnings) => {
+            for w in warnings {
+                eprintln!("warning: `{out}`: {}", w.message);
+                if let Some(h) = &w.help {
+                    eprintln!("hint: {h}");
+                }
+            }
+            true
+        }
+        Err(Refused::Internal(e)) => {
+            eprint!("{}", report::render(&e));
+            false
+        }
+        Err(Refused::Limits(errors)) => {
+            for e in errors {
+                report::error(&format!("`{out}`: {}", e.message), e.help.as_deref());
+            }
+            false
+        }
     }
 }
 

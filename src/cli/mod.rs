@@ -7,6 +7,7 @@ pub mod init;
 pub mod lint;
 pub mod report;
 pub mod run;
+pub mod shards;
 
 use std::process::ExitCode;
 

@@ -1,8 +1,10 @@
-//! Child pipelines. `mlops compile --child-pipeline` writes a small, fixed parent: a
-//! `mlops-generate` job compiles `mlops.toml` in CI into an artifact, and `mlops-pipeline`
-//! triggers it (`trigger:include:artifact`, `strategy: depend`). The parent depends on the
-//! version and the options only, never on the models, so editing `mlops.toml` never requires
-//! the committed YAML to change.
+//! Child pipelines. `mlops compile --child-pipeline` writes a small parent: a
+//! `mlops-generate` job compiles `mlops.toml` in CI into artifacts, one per child pipeline,
+//! and one trigger job per child runs it (`trigger:include:artifact`, `strategy: depend`).
+//! The parent depends on the version, the options and the number of children
+//! ([`super::children`]) only, so editing `mlops.toml` needs no change to the committed YAML
+//! unless the number of children changes; the generate job gets the number it was written
+//! for (`MLOPS_CHILD_PIPELINES`) and fails with the command to run when the models now need another.
 //!
 //! With `--changed-only` the generate job keeps only the models whose files changed
 //! ([`changed_models`]); when none did it emits a single no-op job ([`no_change_pipeline`]),
@@ -12,8 +14,11 @@
 //!
 //! Everything here is pure; the CLI runs `git diff`.
 
+use std::path::Path;
+
 use indexmap::IndexMap;
 
+use super::children;
 use super::lower::{self, LowerOptions};
 use crate::config::resolved::DEFAULT_IMAGE_BASE;
 use crate::config::{Model, Project};
@@ -27,6 +32,9 @@ pub const CHILD_FILE: &str = "mlops-child.yml";
 pub const GENERATE_JOB: &str = "mlops-generate";
 /// The job that triggers it.
 pub const TRIGGER_JOB: &str = "mlops-pipeline";
+/// The generate job's variable that holds the number of child pipelines the parent
+/// triggers: `mlops compile` reads it (`--shards`) and fails when the models need another.
+pub const SHARDS_VAR: &str = "MLOPS_CHILD_PIPELINES";
 /// The job of a child pipeline in which no model changed.
 pub const NO_CHANGE_JOB: &str = "mlops-no-model-changed";
 
@@ -37,6 +45,8 @@ pub struct ParentOptions {
     pub lower: LowerOptions,
     /// Pass `--changed-only` to the generate job.
     pub changed_only: bool,
+    /// The number of child pipelines ([`super::children::plan`]).
+    pub shards: usize,
 }
 
 /// The image of jobs that need only the binary.
@@ -47,7 +57,14 @@ pub fn slim_image() -> String {
 /// The parent pipeline. It uses the project only for `[runtime]` (how the binary gets into
 /// the job), which is the same for every model.
 pub fn parent(project: &Project, opts: &ParentOptions) -> Pipeline {
-    let full = lower::lower(project, &opts.lower);
+    // Only the model-independent parts are used: lower no model.
+    let full = lower::lower(
+        &Project {
+            models: vec![],
+            ..project.clone()
+        },
+        &opts.lower,
+    );
     let mut command = vec!["mlops".to_owned(), "compile".to_owned()];
     if opts.lower.config_path != "mlops.toml" {
         command.extend(["-c".to_owned(), lower::quote(&opts.lower.config_path)]);
@@ -56,6 +73,14 @@ pub fn parent(project: &Project, opts: &ParentOptions) -> Pipeline {
     if opts.changed_only {
         command.push("--changed-only".to_owned());
     }
+    let n = opts.shards.max(1);
+    let files: Vec<String> = (1..=n)
+        .map(|k| {
+            children::shard_path(Path::new(CHILD_FILE), k, n)
+                .display()
+                .to_string()
+        })
+        .collect();
     let mut variables = IndexMap::new();
     variables.insert("MLOPS_VERSION".to_owned(), crate::VERSION.to_owned());
     variables.insert("MLOPS_CONFIG".to_owned(), opts.lower.config_path.clone());
@@ -67,31 +92,34 @@ pub fn parent(project: &Project, opts: &ParentOptions) -> Pipeline {
             stage: Some("generate".to_owned()),
             image: Some(slim_image()),
             needs: Some(vec![]),
+            variables: IndexMap::from([(SHARDS_VAR.to_owned(), n.to_string())]),
             script: vec![command.join(" ")],
             artifacts: Some(Artifacts {
                 when: None,
                 expire_in: Some(project.artifacts_expire_in.clone()),
-                paths: vec![CHILD_FILE.to_owned()],
+                paths: files.clone(),
                 reports: None,
             }),
             ..Job::default()
         },
     );
-    jobs.insert(
-        TRIGGER_JOB.to_owned(),
-        Job {
-            stage: Some("pipeline".to_owned()),
-            needs: Some(vec![Need::Job(GENERATE_JOB.to_owned())]),
-            trigger: Some(Trigger {
-                include: vec![TriggerInclude {
-                    artifact: CHILD_FILE.to_owned(),
-                    job: GENERATE_JOB.to_owned(),
-                }],
-                strategy: "depend".to_owned(),
-            }),
-            ..Job::default()
-        },
-    );
+    for (k, file) in files.into_iter().enumerate() {
+        jobs.insert(
+            children::trigger_job(k + 1, n),
+            Job {
+                stage: Some("pipeline".to_owned()),
+                needs: Some(vec![Need::Job(GENERATE_JOB.to_owned())]),
+                trigger: Some(Trigger {
+                    include: vec![TriggerInclude {
+                        artifact: file,
+                        job: GENERATE_JOB.to_owned(),
+                    }],
+                    strategy: "depend".to_owned(),
+                }),
+                ..Job::default()
+            },
+        );
+    }
     // The parent has no `default:`: a trigger job takes neither `before_script` nor a
     // `retry` with exit codes, so the runtime install and retries go on the generate job.
     if let (Some(job), Some(d)) = (jobs.get_mut(GENERATE_JOB), full.default) {
@@ -139,6 +167,15 @@ pub fn changed_models(project: &Project, changed: &[String], config_path: &str) 
 
 /// The child pipeline when no model changed: one job that says so.
 pub fn no_change_pipeline(project: &Project, opts: &LowerOptions, base: &str) -> Pipeline {
+    noop_pipeline(
+        project,
+        opts,
+        &format!("no model changed since {base}: nothing to train"),
+    )
+}
+
+/// A child pipeline of one job that echoes `message` (GitLab refuses an empty pipeline).
+pub fn noop_pipeline(project: &Project, opts: &LowerOptions, message: &str) -> Pipeline {
     let empty = Project {
         models: vec![],
         ..project.clone()
@@ -151,10 +188,7 @@ pub fn no_change_pipeline(project: &Project, opts: &LowerOptions, base: &str) ->
             stage: Some("validate".to_owned()),
             image: Some(slim_image()),
             needs: Some(vec![]),
-            script: vec![format!(
-                "echo {}",
-                lower::quote(&format!("no model changed since {base}: nothing to train"))
-            )],
+            script: vec![format!("echo {}", lower::quote(message))],
             ..Job::default()
         },
     );

@@ -1,6 +1,9 @@
 //! The compiler: [`lower`] (resolved project → the GitLab IR of [`crate::gitlab::ir`]),
 //! [`emit`] (IR → text), then GitLab's checks ([`crate::gitlab`]) on the result. [`compile`]
-//! runs them in order and never writes anything. [`graph`] draws the result's job DAG.
+//! runs them in order and never writes anything. [`verify`] checks the final text as GitLab
+//! will read it, limits included, before the CLI writes it. [`child`] and [`children`] make
+//! the parent pipeline and split the models into child pipelines that fit GitLab's limits
+//! ([`shard`]). [`graph`] draws the result's job DAG.
 //!
 //! Contract: the output is a pure function of the resolved project and the options, so the
 //! same input gives byte-identical output, and it has passed GitLab's schema and semantic
@@ -8,11 +11,13 @@
 //! [`InternalError`].
 
 pub mod child;
+pub mod children;
 pub mod emit;
 pub mod fingerprint;
 pub mod graph;
 pub mod lower;
 pub mod shard;
+pub mod verify;
 
 use crate::config::Project;
 use crate::gitlab::{self, Severity, ir};

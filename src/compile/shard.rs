@@ -73,7 +73,8 @@ pub fn shard_of(name: &str, n: usize) -> usize {
         .unwrap_or(0)
 }
 
-/// The models of each shard, in their input order; one shard when everything fits.
+/// The models of each shard, in their input order; one shard when everything fits. The
+/// `k`-th shard holds the models [`shard_of`] gives `k`.
 pub fn split(models: &[Cost], budget: Budget) -> Result<Vec<Vec<usize>>, TooBig> {
     if let Some(m) = models
         .iter()
@@ -107,9 +108,9 @@ pub fn split(models: &[Cost], budget: Budget) -> Result<Vec<Vec<usize>>, TooBig>
             .iter()
             .all(|(b, d)| *b <= budget.bytes && *d <= budget.deployments)
         {
-            // An empty shard would be an empty pipeline: GitLab refuses those. Drop it; the
-            // others keep their numbers' order.
-            shards.retain(|s| !s.is_empty());
+            // A shard may be empty; it keeps its number, so that every model stays where
+            // `shard_of` puts it (its child pipeline then holds a no-op job: GitLab refuses
+            // an empty pipeline).
             return Ok(shards);
         }
         n += 1;

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod schema_check;
 pub mod source;
 pub mod suggest;
+pub mod values;
 
 pub use diagnostic::{ConfigError, Problem};
 pub use read::{ReadError, display_path, read_source};

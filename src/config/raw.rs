@@ -271,8 +271,9 @@ pub struct Validation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub max_null_ratio: Option<f64>,
-    /// Per-column overrides of `max_null_ratio`.
+    /// Per-column overrides of `max_null_ratio`, each between 0 and 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("additionalProperties" = { "type": "number", "minimum": 0.0, "maximum": 1.0 }))]
     pub null_ratio: Option<IndexMap<String, f64>>,
     /// A Great Expectations 1.x suite (JSON) to run against the data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -389,8 +390,8 @@ pub enum InstallMode {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineSettings {
-    /// Where each job writes its reports. Default `mlops-reports`; each model gets a
-    /// sub-directory.
+    /// Where each job writes its reports, relative to the project directory. Default
+    /// `mlops-reports`; each model gets a sub-directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"))]
     pub report_dir: Option<String>,
@@ -398,8 +399,15 @@ pub struct PipelineSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9_-]+$"))]
     pub environment_prefix: Option<String>,
-    /// How long job artifacts are kept. Default `30 days`.
+    /// How long job artifacts are kept: `never` or a duration GitLab accepts, such as `30 days`
+    /// or `1 week`. Default `30 days`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub artifacts_expire_in: Option<String>,
+    /// Split the models into this many child pipelines. Setting it makes `mlops compile`
+    /// write a parent pipeline (as `--child-pipeline` does) with one trigger job per child.
+    /// Default: as many as GitLab's limits require (see `docs/limits.md`), in child mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub child_pipelines: Option<u32>,
 }

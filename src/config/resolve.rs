@@ -22,6 +22,7 @@ pub fn resolve(doc: &Document, config: Config) -> Result<Project, Vec<Problem>> 
     let models = resolve_models(doc, &config, &mut problems);
     let runtime = config.runtime.clone().unwrap_or_default();
     check_runtime(doc, &runtime, &mut problems);
+    super::values::check(doc, &config, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -161,16 +162,16 @@ fn merge(defaults: &ModelSettings, own: &ModelSettings) -> ModelSettings {
 }
 
 /// One `[model.<name>]` table in the document, for locating its problems.
-struct ModelAt<'a> {
-    doc: &'a Document,
+pub(super) struct ModelAt<'a> {
+    pub(super) doc: &'a Document,
     /// `/model/<name>`.
-    pointer: String,
-    name: &'a str,
+    pub(super) pointer: String,
+    pub(super) name: &'a str,
 }
 
 impl ModelAt<'_> {
     /// The pointer of a model's key, or of the `[defaults]` key it inherited.
-    fn field(&self, key: &str) -> String {
+    pub(super) fn field(&self, key: &str) -> String {
         let own = push_pointer(&self.pointer, key);
         if self.doc.spans.get(&own).is_some() {
             return own;
@@ -183,15 +184,15 @@ impl ModelAt<'_> {
         }
     }
 
-    fn key_span(&self, key: &str) -> Range<usize> {
+    pub(super) fn key_span(&self, key: &str) -> Range<usize> {
         self.doc.spans.key_span(&self.field(key))
     }
 
-    fn value_span(&self, key: &str) -> Range<usize> {
+    pub(super) fn value_span(&self, key: &str) -> Range<usize> {
         self.doc.spans.value_span(&self.field(key))
     }
 
-    fn problem(
+    pub(super) fn problem(
         &self,
         span: Range<usize>,
         message: impl Into<String>,
@@ -218,6 +219,8 @@ fn resolve_model(
     check_tags(at, &tags, problems);
     let changes = m.changes.clone().unwrap_or_default();
     check_changes(at, &changes, problems);
+    super::values::check_aliases(at, m, problems);
+    super::values::check_registry_base(at, m, problems);
     let training_args = split_training_args(at, m, problems);
     if problems.len() > before {
         return None;
@@ -405,6 +408,7 @@ fn check_tags(at: &ModelAt<'_>, tags: &PerStage<Vec<String>>, problems: &mut Vec
 fn check_changes(at: &ModelAt<'_>, changes: &[String], problems: &mut Vec<Problem>) {
     for c in changes {
         if c.starts_with("./")
+            || c.starts_with('/')
             || c.contains("//")
             || c.is_empty()
             || c.chars().any(char::is_control)

@@ -73,12 +73,18 @@ impl SpanIndex {
     }
 
     /// The best span to point at for a pointer: the value of the pointer itself, or of its
-    /// nearest ancestor that exists in the file.
+    /// nearest ancestor that exists in the file. A table made by a dotted key
+    /// (`validation.null_ratio.x = 2`) has no text of its own: its key stands for it.
     pub fn value_span(&self, pointer: &str) -> Range<usize> {
         let mut p = pointer;
         loop {
             if let Some(s) = self.map.get(p) {
-                return s.value.clone();
+                if !s.value.is_empty() || p.is_empty() {
+                    return s.value.clone();
+                }
+                if let Some(k) = s.key.as_ref().filter(|k| !k.is_empty()) {
+                    return k.clone();
+                }
             }
             match p.rfind('/') {
                 Some(i) => p = &p[..i],

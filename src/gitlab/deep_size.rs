@@ -148,6 +148,46 @@ pub fn measure(root: &Node) -> DeepSize {
     }
 }
 
+fn add_json(value: &serde_json::Value, ruby: Ruby, depth: usize, out: &mut DeepSize) {
+    use serde_json::Value as J;
+    match value {
+        J::Null | J::Bool(_) | J::Number(_) => {}
+        J::String(s) => out.bytes += string(s.len(), ruby),
+        J::Array(items) => {
+            out.bytes += array(items.len());
+            out.depth = out.depth.max(depth + 1);
+            for i in items {
+                add_json(i, ruby, depth + 1, out);
+            }
+        }
+        J::Object(map) => {
+            out.bytes += hash(map.len());
+            out.depth = out.depth.max(depth + 1);
+            for (k, v) in map {
+                out.bytes += string(k.len(), ruby);
+                add_json(v, ruby, depth + 1, out);
+            }
+        }
+    }
+}
+
+/// [`measure`] of the document whose JSON form is `value`, without emitting and parsing it:
+/// what the compiler uses to size a model's jobs before it splits models into child
+/// pipelines. Equal to [`measure`] of the parsed text when every scalar of that text is a
+/// string, a number, a boolean or null, as in the compiler's output.
+pub fn measure_json(value: &serde_json::Value) -> DeepSize {
+    let size = |ruby| {
+        let mut out = DeepSize { bytes: 0, depth: 0 };
+        add_json(value, ruby, 0, &mut out);
+        out
+    };
+    let (a, b) = (size(Ruby::V3_1), size(Ruby::Vwa));
+    DeepSize {
+        bytes: a.bytes.max(b.bytes),
+        depth: a.depth,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +244,6 @@ mod tests {
         );
         assert_eq!(s.depth, 2);
         assert!(measure(&doc).bytes >= s.bytes);
+        assert_eq!(measure_json(&doc.to_json()), measure(&doc));
     }
 }

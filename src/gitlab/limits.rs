@@ -27,3 +27,15 @@ pub const RESERVED: [&str; 12] = [
 ];
 /// The stages GitLab assumes when `stages:` is absent.
 pub const DEFAULT_STAGES: [&str; 5] = [".pre", "build", "test", "deploy", ".post"];
+/// The largest parsed size GitLab accepts by default: the application setting
+/// `max_yaml_size_bytes` (`db/structure.sql`), measured as [`super::deep_size`] does.
+pub const MAX_YAML_SIZE: u64 = 2 * 1024 * 1024;
+/// The fixed limit of older releases (`MAX_YAML_SIZE = 1.megabyte` in
+/// `lib/gitlab/config/loader/yaml.rb` @ 0ac5cc4e), and what many instances still set.
+pub const OLD_MAX_YAML_SIZE: u64 = 1024 * 1024;
+/// The deepest nesting GitLab accepts (`max_yaml_depth`; `MAX_YAML_DEPTH = 100` in the same
+/// file).
+pub const MAX_YAML_DEPTH: usize = 100;
+/// Deployment jobs (jobs that start an `environment`) per pipeline: the plan limit
+/// `ci_pipeline_deployments`, 500 by default (`doc/administration/instance_limits.md`).
+pub const MAX_DEPLOYMENTS: usize = 500;

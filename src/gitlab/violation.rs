@@ -42,6 +42,16 @@ pub enum Code {
     UndefinedInRules,
     /// A `variables:` value that YAML 1.1 reads as something other than what is written.
     Yaml11Trap,
+    /// The parsed file is larger than GitLab accepts.
+    ParsedSizeTooBig,
+    /// The parsed file is larger than older GitLab releases accept.
+    ParsedSizeOverOldLimit,
+    /// The file nests deeper than GitLab accepts.
+    TooDeep,
+    /// More deployment jobs than one pipeline may have.
+    TooManyDeployments,
+    /// A `rules:changes` lists more paths than GitLab allows.
+    TooManyChanges,
 }
 
 impl Code {
@@ -61,6 +71,11 @@ impl Code {
             Code::DotenvInRules => "dotenv-in-rules",
             Code::UndefinedInRules => "undefined-in-rules",
             Code::Yaml11Trap => "yaml11-trap",
+            Code::ParsedSizeTooBig => "parsed-size-too-big",
+            Code::ParsedSizeOverOldLimit => "parsed-size-over-old-limit",
+            Code::TooDeep => "too-deep",
+            Code::TooManyDeployments => "too-many-deployments",
+            Code::TooManyChanges => "too-many-changes",
         }
     }
 }

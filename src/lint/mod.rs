@@ -1,6 +1,6 @@
 //! `mlops lint`: any GitLab CI file, offline. The document is read with the positioned YAML
 //! 1.1 reader, checked against the vendored GitLab CI schema and the semantic rules of
-//! [`crate::gitlab`], then against lint-only rules for mistakes GitLab accepts silently:
+//! [`crate::gitlab`] and GitLab's limits on a whole file ([`gitlab::capacity`]), then against lint-only rules for mistakes GitLab accepts silently:
 //! dotenv variables in `rules:` ([`dotenv`]) and YAML 1.1 scalars that change meaning in
 //! `variables:` ([`traps`]).
 //!
@@ -41,6 +41,7 @@ pub fn lint(text: &str) -> Result<Vec<Finding>, YamlError> {
     if json.is_object() {
         violations.extend(gitlab::check_schema(&json));
         violations.extend(with_include_caveat(&json, gitlab::check_semantics(&json)));
+        violations.extend(gitlab::capacity::check(&root, &json));
         violations.extend(dotenv::check(&json));
         violations.extend(traps::check(&root, text));
     } else {

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod checked_values;
 mod child;
 mod compile;
 mod drift;
@@ -16,6 +17,7 @@ mod graph;
 mod images;
 mod init;
 mod install;
+mod limits;
 mod lint;
 mod precommit;
 mod roundtrip;

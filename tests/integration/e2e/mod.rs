@@ -34,6 +34,7 @@ mod gitlab;
 mod mlflow;
 mod multi_model;
 mod passes;
+mod shards;
 
 /// One scenario at a time: each one starts several Python processes of 10-60 s.
 static SERIAL: Mutex<()> = Mutex::new(());
