@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness;
+use crate::harness::{self, git};
 
 /// `Gitlab::Utils::DeepSize` in Ruby: the same walk over a Psych-loaded document.
 const DEEP_SIZE_RB: &str = r#"
@@ -306,17 +306,6 @@ fn child_pipelines_forces_the_count() {
         text.contains("`pipeline.child_pipelines = 2` is too few"),
         "{text}"
     );
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 #[test]
