@@ -25,8 +25,35 @@ pub fn root() -> PathBuf {
 }
 
 /// The `mlops` binary under test.
+///
+/// A private link to the binary cargo built, made once per test process: the wheel test runs
+/// maturin, whose build of the binary alone relinks `target/debug/mlops` while other tests run
+/// it (a test then saw "No such file or directory"). The linker and cargo replace that file
+/// rather than rewrite it, so a hard link keeps the binary under test (a copy where links fail).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_mlops"))
+    static LINK: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    LINK.get_or_init(|| {
+        let built = PathBuf::from(env!("CARGO_BIN_EXE_mlops"));
+        let root = built.parent().unwrap_or(Path::new(".")).join("under-test");
+        // Links of test processes that have ended.
+        for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let pid = e.file_name().to_string_lossy().into_owned();
+            if !Path::new("/proc").join(&pid).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        let dir = root.join(std::process::id().to_string());
+        let link = dir.join("mlops");
+        let _ = std::fs::remove_file(&link);
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| {
+                std::fs::hard_link(&built, &link)
+                    .or_else(|_| std::fs::copy(&built, &link).map(drop))
+            })
+            .unwrap_or_else(|e| panic!("linking {} to {}: {e}", built.display(), link.display()));
+        link
+    })
+    .clone()
 }
 
 /// A command running the `mlops` binary, with a clean CI environment.
