@@ -80,7 +80,9 @@ fn toml_string(s: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -96,5 +98,8 @@ fn huge_headers_and_flags_never_panic() {
     std::fs::write(&f, format!("{name},b\n1,2\n")).expect("write");
     assert!(matches!(validate(&f, &[]), Some(0..=2)));
     let wanted = "y".repeat(70_000);
-    assert!(matches!(validate(&f, &["--required-columns", &wanted]), Some(0..=2)));
+    assert!(matches!(
+        validate(&f, &["--required-columns", &wanted]),
+        Some(0..=2)
+    ));
 }

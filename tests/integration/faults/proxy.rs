@@ -162,7 +162,9 @@ impl Proxy {
         let prefix = format!("{method} ");
         self.log()
             .iter()
-            .filter(|l| l.starts_with(&prefix) && l.split(" -> ").next().is_some_and(|h| h.contains(path)))
+            .filter(|l| {
+                l.starts_with(&prefix) && l.split(" -> ").next().is_some_and(|h| h.contains(path))
+            })
             .count()
     }
 }
@@ -185,7 +187,9 @@ fn serve(client: &TcpStream, authority: &str, rules: &Mutex<Vec<Rule>>, log: &Mu
         return;
     };
     let fault = take_fault(rules, &req);
-    let what = fault.as_ref().map_or_else(|| "forwarded".to_owned(), |f| format!("{f:?}"));
+    let what = fault
+        .as_ref()
+        .map_or_else(|| "forwarded".to_owned(), |f| format!("{f:?}"));
     log.lock()
         .expect("log")
         .push(format!("{} {} -> {what}", req.method, req.path));
@@ -197,8 +201,12 @@ fn serve(client: &TcpStream, authority: &str, rules: &Mutex<Vec<Rule>>, log: &Mu
             }
         }
         Some(Fault::Status(code, retry_after)) => {
-            let body = format!("{{\"error_code\":\"TEMPORARILY_UNAVAILABLE\",\"message\":\"injected {code}\"}}");
-            let ra = retry_after.map(|s| format!("Retry-After: {s}\r\n")).unwrap_or_default();
+            let body = format!(
+                "{{\"error_code\":\"TEMPORARILY_UNAVAILABLE\",\"message\":\"injected {code}\"}}"
+            );
+            let ra = retry_after
+                .map(|s| format!("Retry-After: {s}\r\n"))
+                .unwrap_or_default();
             let _ = write!(
                 out,
                 "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\n{ra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
