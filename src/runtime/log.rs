@@ -6,7 +6,8 @@
 //! instead of obeying them. Printing never panics: a closed stderr is ignored, and table
 //! widths are padded by hand (`format!`'s width argument is limited to 65,535).
 
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn in_gitlab() -> bool {
@@ -66,8 +67,9 @@ impl Drop for Section {
     }
 }
 
-/// Writes one line to stderr as it is; a closed or full stderr is ignored.
+/// Writes one line to stderr, every known secret masked; a closed stderr is ignored.
 fn line(text: &str) {
+    let text = crate::runtime::mlflow::redact::mask(text);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}");
 }
@@ -83,8 +85,12 @@ pub fn escape(text: &str, newlines: bool) -> String {
         match c {
             '\t' => out.push(c),
             '\n' if newlines => out.push(c),
-            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if c.is_ascii_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
             c => out.push(c),
         }
     }

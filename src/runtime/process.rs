@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
+
+use crate::runtime::log;
 
 /// How long a child may take to stop after a forwarded signal before it is killed.
 pub const GRACE: Duration = Duration::from_secs(10);
@@ -112,13 +114,12 @@ fn pump(
             Ok(_) => {
                 let line = String::from_utf8_lossy(&buf);
                 let line = line.trim_end_matches(['\n', '\r']);
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{prefix}{line}");
+                log::child_line(&prefix, line);
                 if let Ok(mut t) = tail.lock() {
                     if t.len() == TAIL_LINES {
                         t.pop_front();
                     }
-                    t.push_back(line.to_owned());
+                    t.push_back(crate::runtime::mlflow::redact::mask(line));
                 }
             }
         }

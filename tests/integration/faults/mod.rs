@@ -5,3 +5,4 @@
 mod dropped;
 mod hostile;
 pub mod proxy;
+mod secrets;
