@@ -2,6 +2,8 @@
 //! `mlops run validate`, and arbitrary text in every string of `mlops.toml` through
 //! `mlops compile`. A panic would exit 101; the allowed codes are 0, 1 and 2.
 
+use std::fmt::Write as _;
+
 use proptest::prelude::*;
 
 use crate::harness;
@@ -81,7 +83,7 @@ fn toml_string(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04X}", c as u32))
+                let _ = write!(out, "\\u{:04X}", c as u32);
             }
             c => out.push(c),
         }

@@ -6,3 +6,4 @@ mod dropped;
 mod hostile;
 pub mod proxy;
 mod secrets;
+mod unavailable;

@@ -14,6 +14,7 @@
 //! Requests no rule matches are forwarded unchanged. Every request is logged
 //! ([`Proxy::log`]) with what was done to it.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -114,7 +115,7 @@ fn forward(authority: &str, req: &Head) -> Option<Vec<u8>> {
         text.push_str(h);
         text.push_str("\r\n");
     }
-    text.push_str(&format!("Host: {authority}\r\nConnection: close\r\n\r\n"));
+    let _ = write!(text, "Host: {authority}\r\nConnection: close\r\n\r\n");
     up.write_all(text.as_bytes()).ok()?;
     up.write_all(&req.body).ok()?;
     let mut answer = Vec::new();

@@ -164,7 +164,8 @@ pub struct TrainReport {
     pub status: &'static str,
     /// The MLflow run.
     pub run_id: String,
-    /// Its final status: `FINISHED`, `FAILED` or `KILLED`.
+    /// Its status on the server: `FINISHED`, `FAILED` or `KILLED`, or `RUNNING` when it could
+    /// not be set.
     pub run_status: &'static str,
     /// The experiment.
     pub experiment_id: String,
@@ -214,6 +215,8 @@ struct Started {
 /// How the run ended: its status, what was stored, and every problem on the way.
 struct Finished {
     status: RunStatus,
+    /// Whether the server holds `status`; if not, the run is still RUNNING there.
+    recorded: bool,
     exit_code: Option<i32>,
     duration_seconds: Option<f64>,
     model_files: Vec<String>,
@@ -294,7 +297,11 @@ fn summary(
             RunStatus::Killed => "killed",
         },
         run_id: started.info.run_id.clone(),
-        run_status: end.status.as_str(),
+        run_status: if end.recorded {
+            end.status.as_str()
+        } else {
+            "RUNNING"
+        },
         experiment_id: started.experiment_id.clone(),
         experiment_name: settings.experiment.clone(),
         run_url: started.run_url.clone(),
@@ -412,12 +419,30 @@ fn teardown(
         }
     }
     let run_id = &started.info.run_id;
-    match client.finish_run(run_id, status) {
-        Ok(()) => log::info(&format!("run {run_id} is {}", status.as_str())),
-        Err(e) => errors.push(e.into()),
-    }
+    let recorded = match client.finish_run(run_id, status) {
+        Ok(()) => {
+            log::info(&format!("run {run_id} is {}", status.as_str()));
+            true
+        }
+        Err(e) => {
+            log::warn(&format!(
+                "run {run_id} could not be marked {}; the server still shows it RUNNING",
+                status.as_str()
+            ));
+            // An unavailable server is why the rest failed too (the script's MLflow calls):
+            // exit 75 so the job is retried, unless a signal stopped the stage.
+            let stopped = process::received_signal().is_some();
+            if e.is_unavailable() && !stopped {
+                errors.insert(0, e.into());
+            } else {
+                errors.push(e.into());
+            }
+            false
+        }
+    };
     Finished {
         status,
+        recorded,
         exit_code,
         duration_seconds,
         model_files,
