@@ -100,6 +100,15 @@ impl Client {
             .map(|_| ())
     }
 
+    /// Whether the run has any artifact under `path` (`artifacts/list`).
+    pub fn has_artifacts(&self, run_id: &str, path: &str) -> Result<bool, MlflowError> {
+        let v: serde_json::Value = self.get(
+            "artifacts/list",
+            &[("run_id", run_id), ("run_uuid", run_id), ("path", path)],
+        )?;
+        Ok(v["files"].as_array().is_some_and(|f| !f.is_empty()))
+    }
+
     /// A run with its metrics, tags and outputs.
     pub fn get_run(&self, run_id: &str) -> Result<Run, MlflowError> {
         self.get::<RunEnvelope>("runs/get", &[("run_id", run_id)])
