@@ -86,3 +86,30 @@ fn a_closed_stdout_is_no_panic() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn mlflow_variables_are_read_as_mlflow_reads_them() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let o = harness::mlops()
+        .current_dir(tmp.path())
+        .args([
+            "run",
+            "evaluate",
+            "--run-id",
+            "r",
+            "--metric",
+            "m",
+            "--threshold",
+            "1",
+        ])
+        .args(["--tracking-uri", "http://127.0.0.1:9"])
+        .env("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0.5")
+        .output()
+        .expect("mlops runs");
+    let all = transcript_of(&o);
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("`MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR` must be a whole number"),
+        "{all}"
+    );
+}

@@ -4,6 +4,8 @@
 
 mod dropped;
 mod hostile;
+mod no_model;
+mod output;
 pub mod proxy;
 mod secrets;
 mod unavailable;
