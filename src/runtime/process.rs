@@ -269,10 +269,10 @@ mod tests {
                     .is_some_and(|r| !r.trim_start().starts_with('Z'))
             })
         };
-        let start = Instant::now();
+        let since = Instant::now();
         while alive() {
             assert!(
-                start.elapsed() < Duration::from_secs(3),
+                since.elapsed() < Duration::from_secs(3),
                 "the grandchild still runs"
             );
             std::thread::sleep(Duration::from_millis(20));

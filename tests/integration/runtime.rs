@@ -66,7 +66,8 @@ pub fn seed_run(uri: &str, experiment: &str, metrics: &[(&str, f64)]) -> String 
         &json!({"run_id": run, "metrics": ms}),
     );
     // A `model` artifact, so register finds a model (through the server's artifact proxy).
-    let put = format!("{uri}/api/2.0/mlflow-artifacts/artifacts/{exp}/{run}/artifacts/model/MLmodel");
+    let put =
+        format!("{uri}/api/2.0/mlflow-artifacts/artifacts/{exp}/{run}/artifacts/model/MLmodel");
     let status = ureq::put(&put)
         .send(&b"artifact_path: model\n"[..])
         .expect("upload")

@@ -104,6 +104,7 @@ fn mlflow_variables_are_read_as_mlflow_reads_them() {
         ])
         .args(["--tracking-uri", "http://127.0.0.1:9"])
         .env("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0.5")
+        .env("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
         .output()
         .expect("mlops runs");
     let all = transcript_of(&o);

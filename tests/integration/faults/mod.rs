@@ -8,4 +8,5 @@ mod no_model;
 mod output;
 pub mod proxy;
 mod secrets;
+mod signals;
 mod unavailable;
