@@ -306,10 +306,15 @@ impl Client {
             };
             match std::io::copy(&mut resp.body_mut().as_reader(), &mut out) {
                 Ok(n) => Step::Done(Ok(n)),
-                Err(e) => Step::Again {
-                    detail: format!("reading the answer: {e}"),
-                    retry_after: None,
-                },
+                Err(e) => {
+                    // No partial download stays behind (a full disk, a cut answer).
+                    drop(out);
+                    let _ = std::fs::remove_file(dest);
+                    Step::Again {
+                        detail: format!("reading the answer: {e}"),
+                        retry_after: None,
+                    }
+                }
             }
         })
     }
