@@ -254,6 +254,29 @@ impl Client {
         }
     }
 
+    /// `runs/search` with `body`, retried (a read).
+    pub fn call_search(&self, body: &Value) -> Result<Value, MlflowError> {
+        self.call(Method::Post, "runs/search", &[], Some(body), Retry::Yes)
+    }
+
+    /// Waits before retry number `retry` of `what`, as the retry policy says; a signal ends
+    /// the wait with [`MlflowError::Interrupted`].
+    pub fn pause(&self, what: &str, retry: u32) -> Result<(), MlflowError> {
+        let wait = self.conn.retry.delay(retry, &mut self.rng.borrow_mut());
+        log::warn(&format!(
+            "MLflow `{what}`: retry {retry}/{} in {:.1} s",
+            self.conn.retry.max_retries,
+            wait.as_secs_f64()
+        ));
+        match sleep_unless_signalled(wait) {
+            Some(signal) => Err(MlflowError::Interrupted {
+                endpoint: what.to_owned(),
+                signal,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// PUTs the file at `path` as the raw request body to `url` (an absolute URL on the same
     /// server, such as GitLab's package API), with the token and the retry policy. Any 2xx
     /// answer is success. `what` names the call in messages.

@@ -5,6 +5,7 @@
 mod dropped;
 mod hostile;
 mod no_model;
+mod orphans;
 mod output;
 pub mod proxy;
 mod secrets;

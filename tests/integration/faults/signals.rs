@@ -28,8 +28,11 @@ fn script(dir: &Path, stubborn: bool) {
 
 /// Whether the process is running (not gone, not a zombie).
 fn alive(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| !r.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
 }
 
 fn child_pid(dir: &Path) -> String {
@@ -57,7 +60,10 @@ fn sigterm_reaches_the_scripts_children() {
     terminate(&child);
     let o = child.wait_with_output().expect("waits");
     assert_eq!(o.status.code(), Some(143), "{}", transcript_of(&o));
-    assert!(wait_for(Duration::from_secs(3), || !alive(&pid)), "`sleep` {pid} outlived the job");
+    assert!(
+        wait_for(Duration::from_secs(3), || !alive(&pid)),
+        "`sleep` {pid} outlived the job"
+    );
     let r = report(tmp.path());
     assert_eq!(r["run_status"], "KILLED", "{r}");
 }
@@ -75,11 +81,19 @@ fn train_timeout_stops_a_stubborn_script_and_its_children() {
     let all = transcript_of(&o);
     assert_eq!(o.status.code(), Some(1), "{all}");
     // 12 s (the bootstrap imports MLflow first), then 10 s of grace for a script that ignores SIGTERM, then SIGKILL.
-    assert!(start.elapsed() < Duration::from_secs(50), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(50),
+        "{:?}",
+        start.elapsed()
+    );
     assert!(all.contains("ran longer than `train_timeout`"), "{all}");
     assert!(!alive(&pid), "`sleep` {pid} outlived the job");
     let r = report(tmp.path());
-    assert_eq!((r["status"].as_str(), r["run_status"].as_str()), (Some("killed"), Some("KILLED")), "{r}");
+    assert_eq!(
+        (r["status"].as_str(), r["run_status"].as_str()),
+        (Some("killed"), Some("KILLED")),
+        "{r}"
+    );
     let run_id = r["run_id"].as_str().expect("run id");
     assert_eq!(gl.run(run_id)["info"]["status"], "KILLED");
 }

@@ -290,6 +290,19 @@ impl Replica {
         })
     }
 
+    /// Every run of experiment `name`, as `runs/get` presents it, in creation order.
+    pub fn runs_in(&self, name: &str) -> Vec<Value> {
+        self.with(|s| {
+            let Some(exp) = s.experiments.iter().find(|e| e.name == name).map(|e| e.iid) else {
+                return Vec::new();
+            };
+            (0..s.candidates.len())
+                .filter(|&i| s.candidates[i].experiment == exp)
+                .map(|i| s.run(i))
+                .collect()
+        })
+    }
+
     /// The run's candidate iid.
     pub fn iid(&self, run_id: &str) -> u64 {
         self.with(|s| s.candidates[s.candidate_by_eid(run_id).expect("run")].iid)
