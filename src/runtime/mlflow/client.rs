@@ -69,7 +69,7 @@ enum Attempt {
 }
 
 /// Sleeps `wait`, or less when a signal arrives: then returns it.
-fn sleep_unless_signalled(wait: Duration) -> Option<i32> {
+pub fn sleep_unless_signalled(wait: Duration) -> Option<i32> {
     let end = std::time::Instant::now() + wait;
     loop {
         if let Some(s) = process::received_signal() {

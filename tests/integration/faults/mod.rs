@@ -11,3 +11,4 @@ pub mod proxy;
 mod secrets;
 mod signals;
 mod unavailable;
+mod versions;
