@@ -41,4 +41,44 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(left.len(), 1);
     }
+
+    /// Every file mlops writes goes through [`super::write`]; a direct write would leave half
+    /// a file (or a zero-byte one) on a full disk. Model downloads are the one exception:
+    /// they stream into a scratch directory and remove the file when the copy fails.
+    #[test]
+    fn every_writer_goes_through_atomic_write() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, found);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                // Only the code before the file's tests.
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for (n, line) in code.lines().enumerate() {
+                    let direct = ["fs::write(", "File::create(", "OpenOptions::new("]
+                        .iter()
+                        .any(|w| line.contains(w));
+                    if direct {
+                        found.push(format!("{}:{}", p.display(), n + 1));
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        let allowed = |f: &String| {
+            f.contains("src/atomic.rs:") || f.contains("src/runtime/mlflow/client.rs:")
+        };
+        let others: Vec<&String> = found.iter().filter(|f| !allowed(f)).collect();
+        assert!(
+            others.is_empty(),
+            "write through crate::atomic::write: {others:?}"
+        );
+    }
 }

@@ -12,8 +12,14 @@ pub mod openmetrics;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::atomic::write as write_file;
+use crate::runtime::mlflow::redact;
 use crate::stage::Stage;
+
+/// Writes `text` atomically, every registered secret masked: callers pass redacted values,
+/// and this catches what one of them missed (`docs/runtime.md`, secrets).
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    crate::atomic::write(path, &redact::mask(text))
+}
 
 /// Writes a value as pretty JSON with a trailing newline.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {

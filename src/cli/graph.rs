@@ -48,16 +48,13 @@ pub fn run(args: &GraphArgs) -> Exit {
         },
     };
     match compile(&project, &opts) {
-        Ok(c) => {
-            print!(
-                "{}",
-                match args.format {
-                    Format::Mermaid => mermaid(&c.pipeline),
-                    Format::Dot => dot(&c.pipeline),
-                }
-            );
-            Exit::Success
-        }
+        Ok(c) => super::print_data(
+            match args.format {
+                Format::Mermaid => mermaid(&c.pipeline),
+                Format::Dot => dot(&c.pipeline),
+            }
+            .as_bytes(),
+        ),
         Err(e) => {
             eprint!("{}", report::render(&e));
             Exit::Error

@@ -51,6 +51,7 @@ pub enum Command {
 /// Parses the command line, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     report::install_hook();
+    quiet_on_closed_stdout();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -73,14 +74,47 @@ fn run(cli: Cli) -> Exit {
         Command::Lint(args) => lint::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Run(cmd) => run::dispatch(&cmd),
-        Command::Schema => {
-            print!("{}", crate::config::schema::schema_json());
-            Exit::Success
-        }
+        Command::Schema => print_data(crate::config::schema::schema_json().as_bytes()),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "mlops", &mut std::io::stdout());
-            Exit::Success
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "mlops", &mut out);
+            print_data(&out)
+        }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `print!` to a reader that went away panics (exit 101). Output
+/// goes through [`print_data`], which handles that; for any `print!` left, a closed pipe
+/// ends the command quietly with 0, as the default SIGPIPE action ends a C program (but
+/// without its 141).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+/// Writes data to stdout. A reader that went away (`mlops completions bash | head -1`) is
+/// not an error: the output was not wanted any more. Any other write error is exit 2.
+pub fn print_data(data: &[u8]) -> Exit {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(data).and_then(|()| out.flush()) {
+        Ok(()) => Exit::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(e) => {
+            report::error(&format!("cannot write to stdout: {e}"), None);
+            Exit::Error
         }
     }
 }

@@ -47,11 +47,16 @@ pub fn print_config_error(err: &ConfigError) {
     eprintln!("{out}error: {err}");
 }
 
-/// Prints a one-line error with an optional hint.
+/// Prints a one-line error with an optional hint, control characters escaped; a closed
+/// stderr is ignored.
 pub fn error(message: &str, hint: Option<&str>) {
-    eprintln!("error: {message}");
+    use std::io::Write;
+    let escape =
+        |t: &str, n| crate::runtime::mlflow::redact::mask(&crate::runtime::log::escape(t, n));
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {}", escape(message, true));
     if let Some(h) = hint {
-        eprintln!("hint: {h}");
+        let _ = writeln!(err, "hint: {}", escape(h, true));
     }
 }
 

@@ -7,6 +7,7 @@ use super::compile::{read_source, resolve_source};
 use super::report;
 use crate::exit::Exit;
 use crate::runtime::context::{self, CommonArgs, Context};
+use crate::runtime::mlflow::redact;
 use crate::runtime::stages::{evaluate, register, train, validate};
 
 /// The pipeline stages.
@@ -35,6 +36,10 @@ impl RunCommand {
 
 /// Runs the stage and maps its outcome to an exit code.
 pub fn dispatch(cmd: &RunCommand) -> Exit {
+    // Secrets of the environment are masked from the start; the connection adds its own.
+    redact::register(&redact::Redactor::for_connection("", None, &|k| {
+        std::env::var(k).ok().filter(|v| !v.trim().is_empty())
+    }));
     let ctx = match load_context(cmd.common()) {
         Ok(ctx) => ctx,
         Err(exit) => return exit,

@@ -66,6 +66,14 @@ pub struct ModelSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_args: Option<Args>,
 
+    /// The longest the training script may run: seconds, or a number with `s`, `m` or `h`
+    /// (`90m`). Then the script and its child processes get SIGTERM, SIGKILL 10 s later, the
+    /// MLflow run is marked KILLED and `mlops run train` exits 1. `MLOPS_TRAIN_TIMEOUT`
+    /// overrides it. Default: none, only the job's own timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub train_timeout: Option<String>,
+
     /// The training data (CSV or Parquet) that `mlops run validate` checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]

@@ -133,6 +133,7 @@ fn merge(defaults: &ModelSettings, own: &ModelSettings) -> ModelSettings {
         job_prefix,
         training_script,
         training_args,
+        train_timeout,
         data_path,
         framework,
         metric_name,

@@ -62,7 +62,7 @@ pub fn run_script(script: &str, data: &Path) -> Result<CheckOutcome, CheckError>
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     for line in stdout.lines().chain(stderr.lines()) {
-        eprintln!("  [{script}] {line}");
+        crate::runtime::log::child_line(&format!("  [{script}] "), line);
     }
     let last = |s: &str| {
         s.lines()

@@ -74,14 +74,14 @@ impl Error {
             Error::Validate(e) => e.exit(),
             Error::Train(e) => e.exit(),
             Error::Evaluate(e) => e.exit(),
+            Error::Register(e) => e.exit(),
             Error::Several(all) => all.first().map_or(Exit::Error, Error::exit),
             Error::Context(_)
             | Error::Connection(_)
             | Error::Data(_)
             | Error::Suite(_)
             | Error::Check(_)
-            | Error::Write(_)
-            | Error::Register(_) => Exit::Error,
+            | Error::Write(_) => Exit::Error,
         }
     }
 

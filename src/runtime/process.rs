@@ -7,15 +7,17 @@
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGINT, SIGKILL, SIGTERM};
+
+use crate::runtime::log;
 
 /// How long a child may take to stop after a forwarded signal before it is killed.
 pub const GRACE: Duration = Duration::from_secs(10);
@@ -95,6 +97,11 @@ impl Outcome {
     }
 }
 
+/// The longest piece of output printed as one line: a longer line (or output without any
+/// newline) is printed in pieces of this size, so memory stays bounded whatever the child
+/// writes.
+const MAX_LINE: usize = 64 * 1024;
+
 // The values move into the reader thread, which owns them until the stream ends.
 #[allow(clippy::needless_pass_by_value)]
 fn pump(
@@ -103,43 +110,64 @@ fn pump(
     tail: Arc<Mutex<VecDeque<String>>>,
     done: mpsc::Sender<()>,
 ) {
-    let mut reader = BufReader::new(stream);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf);
-                let line = line.trim_end_matches(['\n', '\r']);
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{prefix}{line}");
-                if let Ok(mut t) = tail.lock() {
-                    if t.len() == TAIL_LINES {
-                        t.pop_front();
-                    }
-                    t.push_back(line.to_owned());
-                }
+    let emit = |bytes: &[u8]| {
+        let line = String::from_utf8_lossy(bytes);
+        let line = line.trim_end_matches(['\n', '\r']);
+        log::child_line(&prefix, line);
+        if let Ok(mut t) = tail.lock() {
+            if t.len() == TAIL_LINES {
+                t.pop_front();
             }
+            t.push_back(crate::runtime::mlflow::redact::mask(line));
         }
+    };
+    let mut reader = BufReader::with_capacity(MAX_LINE, stream);
+    let mut line: Vec<u8> = Vec::new();
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let (take, complete) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) if line.len() + i < MAX_LINE => (i + 1, true),
+            _ => (buf.len().min(MAX_LINE - line.len()), false),
+        };
+        line.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+        if complete || line.len() >= MAX_LINE {
+            emit(&line);
+            line.clear();
+        }
+    }
+    if !line.is_empty() {
+        emit(&line);
     }
     let _ = done.send(());
 }
 
+/// Sends `sig` to the child's process group: the script and every process it started (a
+/// data loader's workers, a shell's children), which share the group the child leads.
 fn send(child: &std::process::Child, sig: i32) {
-    let signal = if sig == SIGINT {
-        rustix::process::Signal::INT
-    } else {
-        rustix::process::Signal::TERM
+    let signal = match sig {
+        SIGINT => rustix::process::Signal::INT,
+        SIGKILL => rustix::process::Signal::KILL,
+        _ => rustix::process::Signal::TERM,
     };
-    let _ = rustix::process::kill_process(rustix::process::Pid::from_child(child), signal);
+    let pid = rustix::process::Pid::from_child(child);
+    if rustix::process::kill_process_group(pid, signal).is_err() {
+        let _ = rustix::process::kill_process(pid, signal);
+    }
 }
 
 /// Runs the child to the end. `Err` only when it cannot be started (for example, not found).
 pub fn run(spec: &Spawn) -> std::io::Result<Outcome> {
     install_signal_handlers();
     let start = Instant::now();
+    // Its own process group, so that a forwarded signal reaches its children too.
     let mut child = Command::new(&spec.program)
+        .process_group(0)
         .args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
@@ -179,7 +207,7 @@ pub fn run(spec: &Spawn) -> std::io::Result<Outcome> {
         }
         let since = forwarded.map(|f| f.1).or(timed_out);
         if since.is_some_and(|s| s.elapsed() > GRACE) {
-            let _ = child.kill();
+            send(&child, SIGKILL);
         }
         std::thread::sleep(Duration::from_millis(25));
     };
@@ -222,6 +250,52 @@ mod tests {
             timeout,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn a_timeout_stops_the_children_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!("sleep 30 & echo $! > '{}'; wait", pidfile.display());
+        let o = sh(&script, Some(Duration::from_millis(300)));
+        assert_eq!(o.ended, Ended::TimedOut);
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        let stat = format!("/proc/{}/stat", pid.trim());
+        // Running, unless gone or a zombie (its state after `)` is `Z`).
+        let alive = || {
+            std::fs::read_to_string(&stat).is_ok_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| !r.trim_start().starts_with('Z'))
+            })
+        };
+        let since = Instant::now();
+        while alive() {
+            assert!(
+                since.elapsed() < Duration::from_secs(3),
+                "the grandchild still runs"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn long_lines_come_in_bounded_pieces() {
+        let o = sh(
+            "head -c 200000 /dev/zero | tr '\\0' x; echo; echo end",
+            None,
+        );
+        assert_eq!(o.ended, Ended::Exited(0));
+        let long: Vec<&String> = o.tail.iter().filter(|l| l.starts_with('x')).collect();
+        assert_eq!(
+            long.len(),
+            4,
+            "{:?}",
+            o.tail.iter().map(String::len).collect::<Vec<_>>()
+        );
+        assert!(long.iter().all(|l| l.len() <= MAX_LINE));
+        assert_eq!(long.iter().map(|l| l.len()).sum::<usize>(), 200_000);
+        assert_eq!(o.tail.last().map(String::as_str), Some("end"));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! `mlops run validate`, and arbitrary text in every string of `mlops.toml` through
 //! `mlops compile`. A panic would exit 101; the allowed codes are 0, 1 and 2.
 
+use std::fmt::Write as _;
+
 use proptest::prelude::*;
 
 use crate::harness;
@@ -80,7 +82,9 @@ fn toml_string(s: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -96,5 +100,8 @@ fn huge_headers_and_flags_never_panic() {
     std::fs::write(&f, format!("{name},b\n1,2\n")).expect("write");
     assert!(matches!(validate(&f, &[]), Some(0..=2)));
     let wanted = "y".repeat(70_000);
-    assert!(matches!(validate(&f, &["--required-columns", &wanted]), Some(0..=2)));
+    assert!(matches!(
+        validate(&f, &["--required-columns", &wanted]),
+        Some(0..=2)
+    ));
 }

@@ -88,6 +88,12 @@ pub enum Need {
     Profile,
 }
 
+/// Whether a file whose size is 0 yields bytes anyway (`/proc`, `/sys`).
+fn has_content(path: &Path) -> bool {
+    use std::io::Read;
+    std::fs::File::open(path).is_ok_and(|mut f| f.read(&mut [0u8; 1]).is_ok_and(|n| n > 0))
+}
+
 /// Reads `path` as `format` (or as its extension implies).
 pub fn load(path: &Path, format: Option<Format>, need: Need) -> Result<Table, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| {
@@ -102,6 +108,15 @@ pub fn load(path: &Path, format: Option<Format>, need: Need) -> Result<Table, Da
             path,
             "is a directory, not a data file",
             "pass a CSV or Parquet file",
+        ));
+    }
+    if !meta.is_file() || (meta.len() == 0 && has_content(path)) {
+        // A device (`/dev/urandom`), a FIFO or a socket, or a `/proc` file that says size 0
+        // but has content: none has an end or a size to trust.
+        return Err(DataError::new(
+            path,
+            "not a regular file",
+            "pass a CSV or Parquet file; copy a stream into a file first",
         ));
     }
     if meta.len() == 0 {

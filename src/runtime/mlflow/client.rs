@@ -13,7 +13,7 @@ use super::connection::Connection;
 use super::error::MlflowError;
 use super::flavour::Flavour;
 use super::retry::{BACKOFF_MAX, Jitter, RETRY_STATUSES};
-use crate::runtime::log;
+use crate::runtime::{log, process};
 
 /// An HTTP method the MLflow API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +64,23 @@ enum Attempt {
         retry_after: Option<Duration>,
     },
     Transport(String),
+    /// A signal arrived before the answer.
+    Interrupted(i32),
+}
+
+/// Sleeps `wait`, or less when a signal arrives: then returns it.
+pub fn sleep_unless_signalled(wait: Duration) -> Option<i32> {
+    let end = std::time::Instant::now() + wait;
+    loop {
+        if let Some(s) = process::received_signal() {
+            return Some(s);
+        }
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
 }
 
 impl Client {
@@ -173,6 +190,10 @@ impl Client {
                 detail: e,
                 retry_after: None,
             },
+            Attempt::Interrupted(signal) => Step::Done(Err(MlflowError::Interrupted {
+                endpoint: what.to_owned(),
+                signal,
+            })),
         }
     }
 
@@ -190,6 +211,8 @@ impl Client {
         } else {
             0
         };
+        // A call made after a signal (marking the run KILLED) gets one attempt and no waits.
+        let cleanup = process::received_signal();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -211,11 +234,46 @@ impl Client {
             if let Some(ra) = retry_after {
                 wait = wait.max(ra.min(BACKOFF_MAX));
             }
+            if let Some(signal) = cleanup {
+                // Stopping already: one attempt each, no waiting.
+                return Err(MlflowError::Interrupted {
+                    endpoint: what.to_owned(),
+                    signal,
+                });
+            }
             log::warn(&format!(
                 "MLflow `{what}`: {detail}; retry {attempt}/{max} in {:.1} s",
                 wait.as_secs_f64()
             ));
-            std::thread::sleep(wait);
+            if let Some(signal) = sleep_unless_signalled(wait) {
+                return Err(MlflowError::Interrupted {
+                    endpoint: what.to_owned(),
+                    signal,
+                });
+            }
+        }
+    }
+
+    /// `runs/search` with `body`, retried (a read).
+    pub fn call_search(&self, body: &Value) -> Result<Value, MlflowError> {
+        self.call(Method::Post, "runs/search", &[], Some(body), Retry::Yes)
+    }
+
+    /// Waits before retry number `retry` of `what`, as the retry policy says; a signal ends
+    /// the wait with [`MlflowError::Interrupted`].
+    pub fn pause(&self, what: &str, retry: u32) -> Result<(), MlflowError> {
+        let wait = self.conn.retry.delay(retry, &mut self.rng.borrow_mut());
+        log::warn(&format!(
+            "MLflow `{what}`: retry {retry}/{} in {:.1} s",
+            self.conn.retry.max_retries,
+            wait.as_secs_f64()
+        ));
+        match sleep_unless_signalled(wait) {
+            Some(signal) => Err(MlflowError::Interrupted {
+                endpoint: what.to_owned(),
+                signal,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -271,10 +329,15 @@ impl Client {
             };
             match std::io::copy(&mut resp.body_mut().as_reader(), &mut out) {
                 Ok(n) => Step::Done(Ok(n)),
-                Err(e) => Step::Again {
-                    detail: format!("reading the answer: {e}"),
-                    retry_after: None,
-                },
+                Err(e) => {
+                    // No partial download stays behind (a full disk, a cut answer).
+                    drop(out);
+                    let _ = std::fs::remove_file(dest);
+                    Step::Again {
+                        detail: format!("reading the answer: {e}"),
+                        retry_after: None,
+                    }
+                }
             }
         })
     }
@@ -283,6 +346,9 @@ impl Client {
         self.conn.token.as_ref().map(|t| format!("Bearer {t}"))
     }
 
+    /// One request, on its own thread so that a signal ends the wait for its answer at once
+    /// (the request is abandoned, its effect unknown). After a signal, the wait is at most
+    /// [`process::GRACE`].
     fn attempt(
         &self,
         method: Method,
@@ -292,24 +358,72 @@ impl Client {
     ) -> Attempt {
         let url = format!("{}/api/2.0/mlflow/{endpoint}", self.conn.uri);
         let auth = self.auth();
+        let agent = self.agent.clone();
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let body = body.cloned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(send_once(
+                &agent,
+                method,
+                &url,
+                &query,
+                body.as_ref(),
+                auth.as_deref(),
+            ));
+        });
+        let cleanup = process::received_signal().is_some();
+        let start = std::time::Instant::now();
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(a) => return a,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Attempt::Transport("the request thread stopped".to_owned());
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            let expired = cleanup && start.elapsed() > process::GRACE;
+            if let (false, Some(s)) = (cleanup, process::received_signal()) {
+                return Attempt::Interrupted(s);
+            }
+            if expired {
+                return Attempt::Transport("no answer while stopping".to_owned());
+            }
+        }
+    }
+}
+
+/// Sends one request and reads its answer.
+fn send_once(
+    agent: &ureq::Agent,
+    method: Method,
+    url: &str,
+    query: &[(String, String)],
+    body: Option<&Value>,
+    auth: Option<&str>,
+) -> Attempt {
+    {
         let result = match method {
             Method::Get => {
-                let mut rb = self.agent.get(&url);
+                let mut rb = agent.get(url);
                 for (k, v) in query {
-                    rb = rb.query(*k, *v);
+                    rb = rb.query(k, v);
                 }
-                if let Some(a) = &auth {
+                if let Some(a) = auth {
                     rb = rb.header("Authorization", a);
                 }
                 rb.call()
             }
             Method::Post | Method::Patch => {
                 let mut rb = if method == Method::Post {
-                    self.agent.post(&url)
+                    agent.post(url)
                 } else {
-                    self.agent.patch(&url)
+                    agent.patch(url)
                 };
-                if let Some(a) = &auth {
+                if let Some(a) = auth {
                     rb = rb.header("Authorization", a);
                 }
                 rb.send_json(body.unwrap_or(&Value::Object(serde_json::Map::new())))
@@ -317,7 +431,9 @@ impl Client {
         };
         answer(result)
     }
+}
 
+impl Client {
     fn parse_ok(&self, endpoint: &str, body: &str) -> Result<Value, MlflowError> {
         if body.trim().is_empty() {
             return Ok(Value::Object(serde_json::Map::new()));

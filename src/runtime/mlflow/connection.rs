@@ -114,7 +114,9 @@ impl Connection {
             .as_ref()
             .and_then(|p| p.config.mlflow.clone())
             .unwrap_or_default();
-        Self::from_parts(flag_uri, &settings, &ctx.ci, &|k| var(k))
+        let conn = Self::from_parts(flag_uri, &settings, &ctx.ci, &|k| var(k))?;
+        super::redact::register(&conn.redactor);
+        Ok(conn)
     }
 
     /// The resolution rules, with the environment passed in.
@@ -157,7 +159,7 @@ impl Connection {
             check_gitlab_token(token.as_deref(), token_var, env)?;
         }
         let retry = RetryPolicy::from_lookup(env).map_err(ConnectionError::Retry)?;
-        let redactor = Redactor::new(token.clone());
+        let redactor = Redactor::for_connection(&uri, token.as_deref(), env);
         Ok(Self {
             uri,
             token,

@@ -37,6 +37,14 @@ pub enum MlflowError {
         /// The last failure.
         detail: String,
     },
+    /// A signal arrived while the call waited (for an answer or before a retry).
+    #[error("MLflow `{endpoint}` was interrupted by signal {signal}")]
+    Interrupted {
+        /// The endpoint.
+        endpoint: String,
+        /// The signal.
+        signal: i32,
+    },
     /// A local file to upload or download into could not be used.
     #[error("cannot use `{}`: {detail}", path.display())]
     Local {
@@ -106,6 +114,11 @@ impl MlflowError {
         }
     }
 
+    /// The server could not be reached, or the call was interrupted: its effect is unknown.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, MlflowError::Unavailable { .. })
+    }
+
     /// The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
     pub fn is_not_found(&self) -> bool {
         self.error_code() == Some("RESOURCE_DOES_NOT_EXIST")
@@ -116,10 +129,11 @@ impl MlflowError {
         self.error_code() == Some("RESOURCE_ALREADY_EXISTS")
     }
 
-    /// 75 for an unavailable server, 2 for everything the user must fix.
+    /// 75 for an unavailable server, 128+n for a signal, 2 for everything the user must fix.
     pub fn exit(&self) -> Exit {
         match self {
             MlflowError::Unavailable { .. } => Exit::TempFail,
+            MlflowError::Interrupted { signal, .. } => Exit::signalled(*signal),
             _ => Exit::Error,
         }
     }

@@ -8,6 +8,7 @@
 //! ([`alias`]).
 
 pub mod alias;
+pub mod attempt;
 pub mod client;
 pub mod connection;
 pub mod error;

@@ -64,6 +64,27 @@ fn parse<T: std::str::FromStr>(
     }
 }
 
+/// An integer variable, read as MLflow reads it: Python's `int(value)`, which takes an
+/// optional sign and digits with single `_` between them, and refuses `0.5`. A value MLflow
+/// refuses would crash the training script's client after mlops accepted it.
+fn parse_int(name: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<i64>, String> {
+    let Some(v) = lookup(name).filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let t = v.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let pythonic = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+    pythonic
+        .then(|| t.replace('_', "").parse::<i64>().ok())
+        .flatten()
+        .map(Some)
+        .ok_or_else(|| format!("`{name}` must be a whole number, as MLflow reads it, not `{v}`"))
+}
+
 impl RetryPolicy {
     /// Reads the `MLFLOW_HTTP_REQUEST_*` variables from the environment.
     pub fn from_env() -> Result<Self, String> {
@@ -73,15 +94,27 @@ impl RetryPolicy {
     /// Reads the variables through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
         let d = Self::default();
-        let max_retries =
-            parse::<u32>("MLFLOW_HTTP_REQUEST_MAX_RETRIES", lookup)?.unwrap_or(d.max_retries);
-        let backoff_factor =
-            parse::<f64>("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", lookup)?.unwrap_or(d.backoff_factor);
+        // Types from MLflow 3.17's `mlflow/environment_variables.py`: int, int, float, int.
+        let max_retries = parse_int("MLFLOW_HTTP_REQUEST_MAX_RETRIES", lookup)?
+            .map_or(Ok(d.max_retries), |n| {
+                u32::try_from(n).map_err(|_| {
+                    format!("`MLFLOW_HTTP_REQUEST_MAX_RETRIES` is {n}; MLflow allows 0 to {MAX_RETRIES_LIMIT}")
+                })
+            })?;
+        #[allow(clippy::cast_precision_loss)]
+        let backoff_factor = parse_int("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", lookup)?
+            .map_or(d.backoff_factor, |n| n as f64);
         let backoff_jitter =
             parse::<f64>("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", lookup)?.unwrap_or(d.backoff_jitter);
-        let timeout = parse::<f64>("MLFLOW_HTTP_REQUEST_TIMEOUT", lookup)?.map_or(d.timeout, |s| {
-            Duration::from_secs_f64(s.clamp(0.001, 86_400.0))
-        });
+        let timeout = match parse_int("MLFLOW_HTTP_REQUEST_TIMEOUT", lookup)? {
+            None => d.timeout,
+            Some(s) if s > 0 => Duration::from_secs(s.unsigned_abs().min(86_400)),
+            Some(s) => {
+                return Err(format!(
+                    "`MLFLOW_HTTP_REQUEST_TIMEOUT` is {s}; it must be at least 1 second"
+                ));
+            }
+        };
         if max_retries > MAX_RETRIES_LIMIT {
             return Err(format!(
                 "`MLFLOW_HTTP_REQUEST_MAX_RETRIES` is {max_retries}; MLflow allows at most {MAX_RETRIES_LIMIT}"
@@ -209,6 +242,25 @@ mod tests {
         );
         assert!(
             RetryPolicy::from_lookup(&lookup(&[("MLFLOW_HTTP_REQUEST_TIMEOUT", "x")])).is_err()
+        );
+        // As Python's int(): MLflow's client would crash on what mlops accepted.
+        for bad in ["0.5", "1e3", "_1", "1__0", "", "+"] {
+            let r = RetryPolicy::from_lookup(&|k| {
+                (k == "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR").then(|| bad.to_owned())
+            });
+            assert_eq!(r.is_err(), !bad.is_empty(), "{bad}");
+        }
+        let e = RetryPolicy::from_lookup(&lookup(&[("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0.5")]))
+            .unwrap_err();
+        assert!(e.contains("whole number"), "{e}");
+        let p = RetryPolicy::from_lookup(&lookup(&[
+            ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", " +1_0 "),
+            ("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0.25"),
+        ]))
+        .unwrap();
+        assert_eq!((p.backoff_factor, p.backoff_jitter), (10.0, 0.25));
+        assert!(
+            RetryPolicy::from_lookup(&lookup(&[("MLFLOW_HTTP_REQUEST_TIMEOUT", "1.5")])).is_err()
         );
     }
 

@@ -79,13 +79,17 @@ impl Client {
         run_name: Option<&str>,
         tags: &[Tag],
     ) -> Result<RunInfo, MlflowError> {
-        let mut body =
-            json!({ "experiment_id": experiment_id, "start_time": now_ms(), "tags": tags });
+        let body = json!({ "experiment_id": experiment_id, "start_time": now_ms(), "tags": tags });
+        let mut body = body;
         if let Some(n) = run_name {
             body["run_name"] = json!(n);
         }
-        // A lost answer leaves at worst an empty extra run; the created one is what we use.
-        self.post::<RunEnvelope>("runs/create", &body, Retry::Yes)
+        super::attempt::create_once(self, experiment_id, body)
+    }
+
+    /// One `runs/create` request, no retry: the caller checks what happened first.
+    pub(super) fn post_create_run(&self, body: &serde_json::Value) -> Result<RunInfo, MlflowError> {
+        self.post::<RunEnvelope>("runs/create", body, Retry::No)
             .map(|r| {
                 let mut info = r.run.info;
                 info.run_id = info.id().to_owned();
@@ -98,6 +102,15 @@ impl Client {
         let body = json!({ "run_id": run_id, "run_uuid": run_id, "status": status.as_str(), "end_time": now_ms() });
         self.post::<serde_json::Value>("runs/update", &body, Retry::Yes)
             .map(|_| ())
+    }
+
+    /// Whether the run has any artifact under `path` (`artifacts/list`).
+    pub fn has_artifacts(&self, run_id: &str, path: &str) -> Result<bool, MlflowError> {
+        let v: serde_json::Value = self.get(
+            "artifacts/list",
+            &[("run_id", run_id), ("run_uuid", run_id), ("path", path)],
+        )?;
+        Ok(v["files"].as_array().is_some_and(|f| !f.is_empty()))
     }
 
     /// A run with its metrics, tags and outputs.

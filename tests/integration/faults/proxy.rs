@@ -14,6 +14,7 @@
 //! Requests no rule matches are forwarded unchanged. Every request is logged
 //! ([`Proxy::log`]) with what was done to it.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -114,7 +115,7 @@ fn forward(authority: &str, req: &Head) -> Option<Vec<u8>> {
         text.push_str(h);
         text.push_str("\r\n");
     }
-    text.push_str(&format!("Host: {authority}\r\nConnection: close\r\n\r\n"));
+    let _ = write!(text, "Host: {authority}\r\nConnection: close\r\n\r\n");
     up.write_all(text.as_bytes()).ok()?;
     up.write_all(&req.body).ok()?;
     let mut answer = Vec::new();
@@ -162,7 +163,9 @@ impl Proxy {
         let prefix = format!("{method} ");
         self.log()
             .iter()
-            .filter(|l| l.starts_with(&prefix) && l.split(" -> ").next().is_some_and(|h| h.contains(path)))
+            .filter(|l| {
+                l.starts_with(&prefix) && l.split(" -> ").next().is_some_and(|h| h.contains(path))
+            })
             .count()
     }
 }
@@ -185,7 +188,9 @@ fn serve(client: &TcpStream, authority: &str, rules: &Mutex<Vec<Rule>>, log: &Mu
         return;
     };
     let fault = take_fault(rules, &req);
-    let what = fault.as_ref().map_or_else(|| "forwarded".to_owned(), |f| format!("{f:?}"));
+    let what = fault
+        .as_ref()
+        .map_or_else(|| "forwarded".to_owned(), |f| format!("{f:?}"));
     log.lock()
         .expect("log")
         .push(format!("{} {} -> {what}", req.method, req.path));
@@ -197,8 +202,12 @@ fn serve(client: &TcpStream, authority: &str, rules: &Mutex<Vec<Rule>>, log: &Mu
             }
         }
         Some(Fault::Status(code, retry_after)) => {
-            let body = format!("{{\"error_code\":\"TEMPORARILY_UNAVAILABLE\",\"message\":\"injected {code}\"}}");
-            let ra = retry_after.map(|s| format!("Retry-After: {s}\r\n")).unwrap_or_default();
+            let body = format!(
+                "{{\"error_code\":\"TEMPORARILY_UNAVAILABLE\",\"message\":\"injected {code}\"}}"
+            );
+            let ra = retry_after
+                .map(|s| format!("Retry-After: {s}\r\n"))
+                .unwrap_or_default();
             let _ = write!(
                 out,
                 "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\n{ra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -4,7 +4,8 @@
 //!
 //! - experiments: `lib/api/ml/mlflow/experiments.rb` @ 0739b8bf, entity
 //!   `lib/api/entities/ml/mlflow/experiment.rb` @ 55eb439f;
-//! - runs: `lib/api/ml/mlflow/runs.rb` @ 55eb439f, `candidate_repository.rb` @ 585826cb,
+//! - runs: `lib/api/ml/mlflow/runs.rb` @ 55eb439f (`runs/search` @ 1737a58c, with the
+//!   entities `search_runs.rb` @ 55eb439f and `run.rb` @ 03022933), `candidate_repository.rb` @ 585826cb,
 //!   `candidate_metadata.rb` @ 43a25d93, `handle_candidate_gitlab_metadata_service.rb` @ 43a25d93;
 //! - registered models: `lib/api/ml/mlflow/registered_models.rb` @ 13518aa9,
 //!   `app/services/ml/create_model_service.rb` @ 4dbbab7b, `app/models/ml/model.rb` @ 68b145f4;
@@ -133,12 +134,13 @@ fn metric_row(m: &Value) -> Option<MetricRow> {
 }
 
 /// The routes served here; GitLab answers any other path with Grape's catch-all 404.
-const ROUTES: [(&str, &str); 16] = [
+const ROUTES: [(&str, &str); 17] = [
     ("GET", "experiments/get"),
     ("GET", "experiments/get-by-name"),
     ("POST", "experiments/create"),
     ("POST", "runs/create"),
     ("GET", "runs/get"),
+    ("POST", "runs/search"),
     ("POST", "runs/update"),
     ("POST", "runs/log-metric"),
     ("POST", "runs/log-parameter"),
@@ -230,6 +232,36 @@ pub fn route(
             None if p.get("run_id").is_none() => grape_invalid("run_id", "is missing"),
             None => not_found(),
         },
+        // One experiment (the first of `experiment_ids`), newest first (`created_at DESC`),
+        // at most `max_results` (default 200, capped at 1000); `filter` is not a parameter.
+        // Each run is `Entities::Ml::Mlflow::Run`: `{"run": {"info", "data": {"metrics"}}}`,
+        // no params, no tags.
+        ("POST", "runs/search") => {
+            let Some(ids) = body.get("experiment_ids").and_then(Value::as_array) else {
+                return Some(grape_invalid("experiment_ids", "is missing"));
+            };
+            let exp = ids
+                .first()
+                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()));
+            let Some(exp) = exp.filter(|e| st.experiment(*e).is_some()) else {
+                return Some(not_found());
+            };
+            let max = p
+                .get("max_results")
+                .and_then(|m| m.parse::<usize>().ok())
+                .unwrap_or(200)
+                .min(1000);
+            let runs: Vec<Value> = (0..st.candidates.len())
+                .rev()
+                .filter(|&i| st.candidates[i].experiment == exp)
+                .take(max)
+                .map(|i| {
+                    let r = st.run(i);
+                    json!({"run": {"info": r["info"], "data": {"metrics": r["data"]["metrics"]}}})
+                })
+                .collect();
+            ok(json!({"runs": runs, "next_page_token": null}))
+        }
         ("POST", "runs/update") => {
             let Some(i) = candidate(st, &p) else {
                 return Some(not_found());

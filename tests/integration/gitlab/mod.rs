@@ -248,7 +248,7 @@ impl Replica {
     /// A finished run in experiment `experiment` (created when missing) with these metrics,
     /// logged at step 0; returns its run id.
     pub fn seed_run(&self, experiment: &str, metrics: &[(&str, f64)]) -> String {
-        self.with(|s| {
+        let run = self.with(|s| {
             let exp = match s.experiments.iter().find(|e| e.name == experiment) {
                 Some(e) => e.iid,
                 None => s.create_experiment(experiment, None).expect("new"),
@@ -263,8 +263,23 @@ impl Replica {
                 });
             }
             s.candidates[i].status = "FINISHED".into();
+            s.candidates[i]
+                .tags
+                .push(("mlops.model_files".into(), r#"["model.pkl"]"#.into()));
             s.candidates[i].eid.clone()
-        })
+        });
+        // The model file, uploaded as train does, so register finds a model.
+        let uri = self.run(&run)["info"]["artifact_uri"]
+            .as_str()
+            .expect("artifact_uri")
+            .to_owned();
+        let status = ureq::put(&format!("{uri}model.pkl"))
+            .header("Authorization", &format!("Bearer {TOKEN}"))
+            .send(&b"seeded model"[..])
+            .expect("upload")
+            .status();
+        assert!(status.is_success(), "{status}");
+        run
     }
 
     /// `runs/get`'s `run` for a run id, as the replica presents it.
@@ -272,6 +287,19 @@ impl Replica {
         self.with(|s| {
             let i = s.candidate_by_eid(run_id).expect("run exists");
             s.run(i)
+        })
+    }
+
+    /// Every run of experiment `name`, as `runs/get` presents it, in creation order.
+    pub fn runs_in(&self, name: &str) -> Vec<Value> {
+        self.with(|s| {
+            let Some(exp) = s.experiments.iter().find(|e| e.name == name).map(|e| e.iid) else {
+                return Vec::new();
+            };
+            (0..s.candidates.len())
+                .filter(|&i| s.candidates[i].experiment == exp)
+                .map(|i| s.run(i))
+                .collect()
         })
     }
 

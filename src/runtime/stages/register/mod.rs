@@ -54,6 +54,14 @@ pub enum RegisterError {
     /// The run is not on the server.
     #[error("run `{0}` does not exist")]
     RunNotFound(String),
+    /// The run stored no model: a version would point at nothing.
+    #[error("run `{run_id}` has no model: {missing}; no version was registered")]
+    NoModel {
+        /// The run.
+        run_id: String,
+        /// What was looked for.
+        missing: &'static str,
+    },
 }
 
 impl RegisterError {
@@ -62,6 +70,17 @@ impl RegisterError {
         match self {
             RegisterError::NoName => "pass --name NAME, or --model NAME",
             RegisterError::RunNotFound(_) => "check MLFLOW_RUN_ID and the tracking URI",
+            RegisterError::NoModel { .. } => {
+                "the training script must log a model (autolog of a supported framework, mlflow.<flavor>.log_model(), or files in $MLOPS_MODEL_DIR on GitLab); see the train job's log"
+            }
+        }
+    }
+
+    /// 1 when the run has no model (a check that failed), else 2.
+    pub fn exit(&self) -> crate::exit::Exit {
+        match self {
+            RegisterError::NoModel { .. } => crate::exit::Exit::Failure,
+            _ => crate::exit::Exit::Error,
         }
     }
 }
@@ -112,6 +131,7 @@ pub fn register(args: &RegisterArgs, ctx: &Context) -> Result<(), Error> {
         Err(e) if e.is_not_found() => return Err(RegisterError::RunNotFound(run_id).into()),
         Err(e) => return Err(e.into()),
     };
+    check_model(&client, &run, &run_id)?;
     client.ensure_registered_model(&settings.name, "Registered by mlops")?;
     let tags = version::version_tags(&ctx.ci, &run, &settings.metrics);
     let (version, created) = register_version(&client, &settings, &run, &run_id, &tags)?;
@@ -167,6 +187,36 @@ pub fn register(args: &RegisterArgs, ctx: &Context) -> Result<(), Error> {
 
 /// Finds or creates the run's version, then sets its tags and alias (on GitLab both were set
 /// with the version).
+/// Refuses a run that stored no model: on MLflow a logged model among its outputs or a
+/// `model` artifact directory; on GitLab the files train uploaded (run tag
+/// [`packages::FILES_TAG`]).
+fn check_model(client: &Client, run: &Run, run_id: &str) -> Result<(), Error> {
+    let (present, missing) = match client.flavour() {
+        Flavour::Gitlab => (
+            mlf::types::tag(&run.data.tags, packages::FILES_TAG)
+                .and_then(packages::parse_files_tag)
+                .is_some_and(|f| !f.is_empty()),
+            "no model files were uploaded (run tag `mlops.model_files`)",
+        ),
+        Flavour::Mlflow => (
+            run.outputs
+                .as_ref()
+                .is_some_and(|o| !o.model_outputs.is_empty())
+                || client.has_artifacts(run_id, "model")?,
+            "no logged model in its outputs and no `model` artifact",
+        ),
+    };
+    if present {
+        Ok(())
+    } else {
+        Err(RegisterError::NoModel {
+            run_id: run_id.to_owned(),
+            missing,
+        }
+        .into())
+    }
+}
+
 fn register_version(
     client: &Client,
     settings: &Settings,

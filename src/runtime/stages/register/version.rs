@@ -11,6 +11,9 @@ use crate::runtime::mlflow::{self as mlf, Client, Flavour, MlflowError};
 /// How many times register re-checks and re-creates after a lost `model-versions/create`.
 const CREATE_ATTEMPTS: u32 = 4;
 
+/// How much longer than the request timeout to look for a late version.
+const LATE_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The version tags: the run, this mlops, the CI context and the values of `metrics`.
 pub(super) fn version_tags(ci: &CiEnv, run: &Run, metrics: &[String]) -> Vec<Tag> {
     let mut tags = vec![
@@ -79,6 +82,64 @@ pub(super) fn source(run: &Run) -> Source {
     }
 }
 
+/// Looks for the run's version while a request that got no answer may still complete on the
+/// server: for the client's request timeout plus [`LATE_MARGIN`], since a server stops
+/// working on a request at its own timeout at the latest (GitLab's 60 s, MLflow's gunicorn
+/// 120 s, the client's default 120 s). A signal ends the wait.
+fn late_version(
+    client: &Client,
+    name: &str,
+    run_id: &str,
+) -> Result<Option<VersionRef>, MlflowError> {
+    let window = client.connection().retry.timeout + LATE_MARGIN;
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(250);
+    loop {
+        if let (Some(v), _) = existing(client, name, run_id)? {
+            return Ok(Some(v));
+        }
+        let left = window.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        if let Some(signal) = mlf::client::sleep_unless_signalled(pause.min(left)) {
+            return Err(MlflowError::Interrupted {
+                endpoint: "model-versions/create".into(),
+                signal,
+            });
+        }
+        pause = (pause * 2).min(std::time::Duration::from_secs(10));
+    }
+}
+
+/// After a create that followed a lost answer: says so when the run now has two versions
+/// (the first request completed after the wait). On GitLab the run is known by the version
+/// tag, so the two newest versions are compared.
+fn report_duplicates(
+    client: &Client,
+    name: &str,
+    run_id: &str,
+    created: &VersionRef,
+) -> Result<(), MlflowError> {
+    let others: Vec<String> = match client.flavour() {
+        Flavour::Mlflow => client
+            .versions_of_run(name, run_id)?
+            .into_iter()
+            .map(|v| v.version)
+            .filter(|v| *v != created.version)
+            .collect(),
+        Flavour::Gitlab => Vec::new(),
+    };
+    if !others.is_empty() {
+        log::warn(&format!(
+            "run {run_id} now has more than one version of `{name}`: {} (kept) and {}; a request whose answer was lost completed after mlops stopped waiting; delete the extra version",
+            created.version,
+            others.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 /// Finds or creates the run's version; returns it and whether it was created now.
 pub(super) fn find_or_create(
     client: &Client,
@@ -111,17 +172,24 @@ pub(super) fn find_or_create(
         };
         let description = format!("Registered by mlops from run {run_id}");
         match client.create_model_version(name, source.as_ref(), &tags, &description) {
-            Ok(v) => return Ok((VersionRef::from_version(&v, flavour), true)),
+            Ok(v) => {
+                let v = VersionRef::from_version(&v, flavour);
+                if attempt > 1 {
+                    report_duplicates(client, name, run_id, &v)?;
+                }
+                return Ok((v, true));
+            }
             Err(e @ MlflowError::Unavailable { .. }) => {
                 log::warn(&format!(
                     "{e}; checking whether the version was created before trying again"
                 ));
-                std::thread::sleep(
-                    client
-                        .connection()
-                        .retry
-                        .delay(attempt + 1, &mut mlf::retry::Jitter::from_time_and_pid()),
-                );
+                if let Some(v) = late_version(client, name, run_id)? {
+                    log::info(&format!(
+                        "the unanswered request created version {}",
+                        v.version
+                    ));
+                    return Ok((v, true));
+                }
                 last_err = Some(e);
             }
             // GitLab: the SemVer was taken meanwhile (`Version has already been taken`); look

@@ -52,6 +52,10 @@ pub struct TrainArgs {
     /// The tracking URI (instead of `MLFLOW_TRACKING_URI` / `[mlflow] tracking_uri`).
     #[arg(long)]
     pub tracking_uri: Option<String>,
+    /// The longest the script may run (instead of `train_timeout`): seconds, or with `s`,
+    /// `m` or `h` (`90m`).
+    #[arg(long, env = "MLOPS_TRAIN_TIMEOUT")]
+    pub timeout: Option<String>,
 }
 
 /// Why training could not run or did not succeed.
@@ -104,18 +108,22 @@ pub enum TrainError {
     #[error("training was stopped by a signal; the MLflow run is marked KILLED")]
     Killed(i32),
     /// The script outlived its timeout.
-    #[error("the training script timed out; the MLflow run is marked KILLED")]
+    #[error("the training script ran longer than `train_timeout` and was stopped")]
     TimedOut,
+    /// `train_timeout` is not a duration.
+    #[error("`train_timeout` is `{0}`, not a duration")]
+    BadTimeout(String),
 }
 
 impl TrainError {
-    /// The script's own code when it failed, 128+n for a signal, 75 for a timeout, else 2.
+    /// The script's own code when it failed, 128+n for a signal, 1 for a timeout (a limit
+    /// exceeded, which a retry would exceed again), else 2.
     pub fn exit(&self) -> Exit {
         match self {
             TrainError::ScriptFailed(Ended::Exited(c)) => Exit::Code(u8::try_from(*c).unwrap_or(1)),
             TrainError::ScriptFailed(Ended::Signalled(s) | Ended::Interrupted(s))
             | TrainError::Killed(s) => Exit::signalled(*s),
-            TrainError::TimedOut | TrainError::ScriptFailed(Ended::TimedOut) => Exit::TempFail,
+            TrainError::TimedOut | TrainError::ScriptFailed(Ended::TimedOut) => Exit::Failure,
             _ => Exit::Error,
         }
     }
@@ -148,10 +156,15 @@ impl TrainError {
             TrainError::ScriptFailed(_) => {
                 "see its output above; the MLflow run is marked FAILED".to_owned()
             }
+            TrainError::TimedOut => {
+                "the MLflow run is marked KILLED; raise `train_timeout` (or MLOPS_TRAIN_TIMEOUT) or make the script faster".to_owned()
+            }
+            TrainError::BadTimeout(_) => {
+                "use seconds, or a number with `s`, `m` or `h`: `3600`, `90m`, `2h`".to_owned()
+            }
             TrainError::Bootstrap(_)
             | TrainError::PythonStart { .. }
-            | TrainError::Killed(_)
-            | TrainError::TimedOut => return None,
+            | TrainError::Killed(_) => return None,
         };
         Some(hint)
     }
@@ -164,7 +177,8 @@ pub struct TrainReport {
     pub status: &'static str,
     /// The MLflow run.
     pub run_id: String,
-    /// Its final status: `FINISHED`, `FAILED` or `KILLED`.
+    /// Its status on the server: `FINISHED`, `FAILED` or `KILLED`, or `RUNNING` when it could
+    /// not be set.
     pub run_status: &'static str,
     /// The experiment.
     pub experiment_id: String,
@@ -214,6 +228,8 @@ struct Started {
 /// How the run ended: its status, what was stored, and every problem on the way.
 struct Finished {
     status: RunStatus,
+    /// Whether the server holds `status`; if not, the run is still RUNNING there.
+    recorded: bool,
     exit_code: Option<i32>,
     duration_seconds: Option<f64>,
     model_files: Vec<String>,
@@ -224,7 +240,12 @@ struct Finished {
 /// Runs the stage: setup, the script, teardown, then the reports.
 pub fn train(args: &TrainArgs, ctx: &Context) -> Result<(), Error> {
     let client = mlf::connect(ctx, args.tracking_uri.as_deref())?;
-    let settings = Settings::resolve(args, ctx.model.as_ref(), client.flavour())?;
+    let settings = Settings::resolve(
+        args,
+        ctx.model.as_ref(),
+        config_timeout(ctx).as_deref(),
+        client.flavour(),
+    )?;
     if !Path::new(&settings.script).is_file() {
         return Err(TrainError::ScriptMissing(settings.script).into());
     }
@@ -279,6 +300,17 @@ pub fn train(args: &TrainArgs, ctx: &Context) -> Result<(), Error> {
     Error::all(end.errors)
 }
 
+/// The model's `train_timeout`, or the one in `[defaults]`.
+fn config_timeout(ctx: &Context) -> Option<String> {
+    let (project, model) = (ctx.project.as_ref()?, ctx.model.as_ref()?);
+    let config = &project.config;
+    config
+        .model
+        .get(&model.name)
+        .and_then(|m| m.train_timeout.clone())
+        .or_else(|| config.defaults.as_ref()?.train_timeout.clone())
+}
+
 /// `train.json`.
 fn summary(
     client: &Client,
@@ -294,7 +326,11 @@ fn summary(
             RunStatus::Killed => "killed",
         },
         run_id: started.info.run_id.clone(),
-        run_status: end.status.as_str(),
+        run_status: if end.recorded {
+            end.status.as_str()
+        } else {
+            "RUNNING"
+        },
         experiment_id: started.experiment_id.clone(),
         experiment_name: settings.experiment.clone(),
         run_url: started.run_url.clone(),
@@ -412,12 +448,30 @@ fn teardown(
         }
     }
     let run_id = &started.info.run_id;
-    match client.finish_run(run_id, status) {
-        Ok(()) => log::info(&format!("run {run_id} is {}", status.as_str())),
-        Err(e) => errors.push(e.into()),
-    }
+    let recorded = match client.finish_run(run_id, status) {
+        Ok(()) => {
+            log::info(&format!("run {run_id} is {}", status.as_str()));
+            true
+        }
+        Err(e) => {
+            log::warn(&format!(
+                "run {run_id} could not be marked {}; the server still shows it RUNNING",
+                status.as_str()
+            ));
+            // An unavailable server is why the rest failed too (the script's MLflow calls):
+            // exit 75 so the job is retried, unless a signal stopped the stage.
+            let stopped = process::received_signal().is_some();
+            if e.is_unavailable() && !stopped {
+                errors.insert(0, e.into());
+            } else {
+                errors.push(e.into());
+            }
+            false
+        }
+    };
     Finished {
         status,
+        recorded,
         exit_code,
         duration_seconds,
         model_files,

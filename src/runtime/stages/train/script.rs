@@ -85,7 +85,7 @@ pub(super) fn run_script(
         args: argv,
         env,
         prefix: "│ ".into(),
-        timeout: None,
+        timeout: settings.timeout,
     };
     process::run(&spec).map_err(|e| {
         let python = python().to_string_lossy().into_owned();

@@ -2,6 +2,7 @@
 //! `MLOPS_*` variables) over the model's `mlops.toml` settings.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::{TrainArgs, TrainError};
 use crate::config::Model;
@@ -22,6 +23,8 @@ pub struct Settings {
     pub experiment: String,
     /// DVC around training, when enabled.
     pub dvc: Option<Dvc>,
+    /// How long the script may run (`train_timeout`).
+    pub timeout: Option<Duration>,
 }
 
 impl Settings {
@@ -30,8 +33,15 @@ impl Settings {
     pub fn resolve(
         args: &TrainArgs,
         model: Option<&Model>,
+        config_timeout: Option<&str>,
         flavour: Flavour,
     ) -> Result<Self, TrainError> {
+        let timeout = args
+            .timeout
+            .as_deref()
+            .or(config_timeout)
+            .map(parse_timeout)
+            .transpose()?;
         let script = args
             .script
             .clone()
@@ -67,7 +77,25 @@ impl Settings {
             framework,
             experiment,
             dvc: model.and_then(|m| m.dvc.clone()),
+            timeout,
         })
+    }
+}
+
+/// `train_timeout`: seconds, or a positive number with `s`, `m` or `h`.
+pub fn parse_timeout(text: &str) -> Result<Duration, TrainError> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1.0),
+        Some((i, 'm')) => (&t[..i], 60.0),
+        Some((i, 'h')) => (&t[..i], 3600.0),
+        _ => (t, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n * unit <= 31_536_000.0 => {
+            Ok(Duration::from_secs_f64(n * unit))
+        }
+        _ => Err(TrainError::BadTimeout(text.to_owned())),
     }
 }
 
@@ -104,7 +132,7 @@ mod tests {
     #[test]
     fn flags_win_over_the_model() {
         let model = test_model();
-        let s = Settings::resolve(&args(&[]), Some(&model), Flavour::Gitlab).unwrap();
+        let s = Settings::resolve(&args(&[]), Some(&model), None, Flavour::Gitlab).unwrap();
         assert_eq!(s.script, model.training_script);
         assert_eq!(s.experiment, format!("{}-training", model.name));
         assert_eq!(s.framework, Some(model.framework));
@@ -120,6 +148,7 @@ mod tests {
                 "e",
             ]),
             Some(&model),
+            Some("2h"),
             Flavour::Mlflow,
         )
         .unwrap();
@@ -127,20 +156,27 @@ mod tests {
         assert_eq!(s.args, ["--lr", "0.1 2"]);
         assert_eq!(s.framework, Some(Framework::Xgboost));
         assert_eq!(s.experiment, "e");
+        assert_eq!(s.timeout, Some(Duration::from_secs(7200)));
     }
 
     #[test]
     fn standalone_defaults_and_refusals() {
-        let s =
-            Settings::resolve(&args(&["--script", "dir/fit.py"]), None, Flavour::Mlflow).unwrap();
+        let s = Settings::resolve(
+            &args(&["--script", "dir/fit.py"]),
+            None,
+            None,
+            Flavour::Mlflow,
+        )
+        .unwrap();
         assert_eq!((s.experiment.as_str(), s.framework), ("fit", None));
         assert_eq!(
-            Settings::resolve(&args(&[]), None, Flavour::Mlflow),
+            Settings::resolve(&args(&[]), None, None, Flavour::Mlflow),
             Err(TrainError::NoScript)
         );
         assert_eq!(
             Settings::resolve(
                 &args(&["--script", "a", "--args", "'x"]),
+                None,
                 None,
                 Flavour::Mlflow
             ),
@@ -150,9 +186,22 @@ mod tests {
             Settings::resolve(
                 &args(&["--script", "a", "--framework", "scikit"]),
                 None,
+                None,
                 Flavour::Mlflow
             ),
             Err(TrainError::UnknownFramework(_))
         ));
+    }
+
+    #[test]
+    fn timeouts_take_seconds_or_a_unit() {
+        let secs = |t: &str| parse_timeout(t).map(|d| d.as_secs_f64());
+        assert_eq!(secs("90"), Ok(90.0));
+        assert_eq!(secs(" 1.5m "), Ok(90.0));
+        assert_eq!(secs("2h"), Ok(7200.0));
+        assert_eq!(secs("10s"), Ok(10.0));
+        for bad in ["", "0", "-1", "1d", "x", "NaNs", "infh"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -140,7 +140,17 @@ fn check(s: &Settings) -> Result<ValidateReport, Error> {
     let (table, reference) = read(s, suite.is_some())?;
     let columns = quality::profile(&table, &s.quality);
     let schema = quality::schema(&table, &columns, &s.quality);
-    let mut checks = schema_checks(s, &schema);
+    let mut checks = Vec::new();
+    if table.rows == 0 {
+        // A header alone passes every column check vacuously; no data is not data to train on.
+        checks.push(CheckEntry::new(
+            "rows",
+            "schema",
+            false,
+            "the file has a header but no data rows",
+        ));
+    }
+    checks.extend(schema_checks(s, &schema));
     checks.extend(null_checks(&table, &columns));
     let drift = reference.as_ref().map(|r| {
         let _s = log::Section::start("mlops_drift", "drift against the reference", true);

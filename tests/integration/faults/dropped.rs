@@ -173,3 +173,48 @@ fn stages_survive_dropped_connections_and_503s() {
     );
     assert!(proxy.seen.load(Ordering::SeqCst) > 6);
 }
+
+/// A 429 with `Retry-After` and an answer cut in the middle are retried; the wait honours
+/// `Retry-After` (the backoff alone would retry at once).
+#[test]
+fn cut_answers_and_retry_after_are_retried() {
+    use std::time::{Duration, Instant};
+
+    use super::proxy::{Fault, Proxy, Rule};
+    use crate::gitlab::{Generation, Replica, TOKEN};
+
+    let gl = Replica::start(Generation::Current);
+    let run = gl.seed_run("cut", &[("accuracy", 0.93)]);
+    let proxy = Proxy::start(
+        &gl.uri,
+        vec![
+            Rule::new("GET", "runs/get", Fault::Status(429, Some(2)), Some(1)),
+            Rule::new("GET", "runs/get", Fault::DropMidAnswer, Some(1)),
+        ],
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let env = [
+        ("MLFLOW_TRACKING_TOKEN", TOKEN),
+        ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0"),
+        ("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0"),
+    ];
+    let start = Instant::now();
+    let args = [
+        "evaluate",
+        "--run-id",
+        &run,
+        "--metric",
+        "accuracy",
+        "--threshold",
+        "0.9",
+    ];
+    let o = stage(tmp.path(), &proxy.uri, &args, &env);
+    let all = transcript_of(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "Retry-After ignored: {all}"
+    );
+    assert!(proxy.count("GET", "runs/get") >= 3, "{:?}", proxy.log());
+    assert!(!all.contains(TOKEN), "{all}");
+}
