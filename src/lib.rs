@@ -13,6 +13,7 @@ pub mod config;
 pub mod exit;
 pub mod gitlab;
 pub mod lint;
+pub mod redact;
 pub mod runtime;
 pub mod stage;
 pub mod templates;

@@ -12,7 +12,7 @@ pub mod openmetrics;
 
 use std::path::{Path, PathBuf};
 
-use crate::runtime::mlflow::redact;
+use crate::redact;
 use crate::stage::Stage;
 
 /// Writes `text` atomically, every registered secret masked: callers pass redacted values,

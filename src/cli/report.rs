@@ -51,8 +51,7 @@ pub fn print_config_error(err: &ConfigError) {
 /// stderr is ignored.
 pub fn error(message: &str, hint: Option<&str>) {
     use std::io::Write;
-    let escape =
-        |t: &str, n| crate::runtime::mlflow::redact::mask(&crate::runtime::log::escape(t, n));
+    let escape = |t: &str, n| crate::redact::mask(&crate::runtime::log::escape(t, n));
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "error: {}", escape(message, true));
     if let Some(h) = hint {

@@ -6,8 +6,8 @@ use clap::Subcommand;
 use super::compile::{read_source, resolve_source};
 use super::report;
 use crate::exit::Exit;
+use crate::redact;
 use crate::runtime::context::{self, CommonArgs, Context};
-use crate::runtime::mlflow::redact;
 use crate::runtime::stages::{evaluate, register, train, validate};
 
 /// The pipeline stages.

@@ -69,7 +69,7 @@ impl Drop for Section {
 
 /// Writes one line to stderr, every known secret masked; a closed stderr is ignored.
 fn line(text: &str) {
-    let text = crate::runtime::mlflow::redact::mask(text);
+    let text = crate::redact::mask(text);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}");
 }

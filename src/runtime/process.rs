@@ -118,7 +118,7 @@ fn pump(
             if t.len() == TAIL_LINES {
                 t.pop_front();
             }
-            t.push_back(crate::runtime::mlflow::redact::mask(line));
+            t.push_back(crate::redact::mask(line));
         }
     };
     let mut reader = BufReader::with_capacity(MAX_LINE, stream);

@@ -2,9 +2,9 @@
 //! flavour and the retry policy, resolved from flags, the environment and `mlops.toml`.
 
 use super::flavour::Flavour;
-use super::redact::Redactor;
 use super::retry::RetryPolicy;
 use crate::config::raw::MlflowSettings;
+use crate::redact::Redactor;
 use crate::runtime::context::{CiEnv, Context};
 
 /// The default CI/CD variable that holds the token when `MLFLOW_TRACKING_TOKEN` is unset.
@@ -29,7 +29,7 @@ impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
             .field("uri", &self.display_uri())
-            .field("token", &self.token.as_ref().map(|_| super::redact::MASK))
+            .field("token", &self.token.as_ref().map(|_| crate::redact::MASK))
             .field("flavour", &self.flavour)
             .finish_non_exhaustive()
     }
@@ -115,7 +115,7 @@ impl Connection {
             .and_then(|p| p.config.mlflow.clone())
             .unwrap_or_default();
         let conn = Self::from_parts(flag_uri, &settings, &ctx.ci, &|k| var(k))?;
-        super::redact::register(&conn.redactor);
+        crate::redact::register(&conn.redactor);
         Ok(conn)
     }
 
@@ -140,7 +140,7 @@ impl Connection {
             .ok_or(ConnectionError::NoUri)?;
         let uri = uri.trim().trim_end_matches('/').to_owned();
         if !(uri.starts_with("http://") || uri.starts_with("https://")) {
-            return Err(ConnectionError::NotHttp(super::redact::strip_userinfo(
+            return Err(ConnectionError::NotHttp(crate::redact::strip_userinfo(
                 &uri,
             )));
         }

@@ -4,7 +4,7 @@
 //! Contract: every call retries 429, 5xx and connection errors per MLflow's
 //! `MLFLOW_HTTP_REQUEST_*` variables ([`retry`]); an [`error::MlflowError`] maps to exit 75
 //! when the server stayed unavailable and 2 otherwise; no message ever contains the token
-//! ([`redact`]). On GitLab only endpoints GitLab serves are called, and aliases are emulated
+//! ([`crate::redact`]). On GitLab only endpoints GitLab serves are called, and aliases are emulated
 //! ([`alias`]).
 
 pub mod alias;
@@ -14,7 +14,6 @@ pub mod connection;
 pub mod error;
 pub mod flavour;
 pub mod packages;
-pub mod redact;
 pub mod registry;
 pub mod retry;
 pub mod tracking;
