@@ -15,6 +15,7 @@ pub mod dvc;
 pub mod error;
 pub mod expectations;
 pub mod gate;
+pub mod gitlab_api;
 pub mod log;
 pub mod mlflow;
 pub mod process;

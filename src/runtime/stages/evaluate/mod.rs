@@ -2,6 +2,8 @@
 //! ([`crate::runtime::gate`]); writes `evaluate.json`, `evaluate.junit.xml`, `evaluate.env`
 //! and `metrics.txt`.
 
+mod note;
+mod publish;
 mod settings;
 
 use clap::Args;
@@ -149,6 +151,8 @@ pub struct EvaluateReport {
     pub metrics: IndexMap<String, f64>,
     /// The stage's exit code.
     pub exit: u8,
+    /// The merge-request note ([`publish::NoteReport`]).
+    pub note: Option<publish::NoteReport>,
 }
 
 /// Runs the stage: settings, the run's metrics, the decision, then the reports.
@@ -182,8 +186,10 @@ pub fn evaluate(args: &EvaluateArgs, ctx: &Context) -> Result<(), Error> {
         gates: decision.gates.clone(),
         metrics: metrics.into_iter().collect(),
         exit: decision.exit().code(),
+        note: None,
     };
     artifacts::write_stage(&ctx.report_dir, Stage::Evaluate, &report, &files)?;
+    publish::note(ctx, &client, report)?;
     match decision.status {
         Verdict::Pass => {
             log::info("gates passed");
