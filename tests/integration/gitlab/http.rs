@@ -43,6 +43,8 @@ pub struct Response {
     pub content_type: &'static str,
     /// Body.
     pub body: Vec<u8>,
+    /// Further headers (the notes list's pagination headers).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -52,6 +54,7 @@ impl Response {
             status,
             content_type: "application/json",
             body: v.to_string().into_bytes(),
+            headers: Vec::new(),
         }
     }
 
@@ -61,6 +64,7 @@ impl Response {
             status: 200,
             content_type: "application/octet-stream",
             body,
+            headers: Vec::new(),
         }
     }
 }
@@ -172,13 +176,17 @@ pub fn read(stream: &TcpStream) -> Option<Request> {
 
 /// Writes `r` and closes.
 pub fn write(mut stream: &TcpStream, r: &Response) {
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         r.status,
         r.content_type,
         r.body.len()
     );
+    for (k, v) in &r.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&r.body);
     let _ = stream.flush();
 }

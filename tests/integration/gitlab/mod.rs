@@ -12,6 +12,7 @@
 
 mod http;
 mod mlflow;
+mod notes;
 mod packages;
 mod state;
 
@@ -108,12 +109,19 @@ fn token(req: &Request) -> Result<Option<(Kind, bool, Role)>, ()> {
 }
 
 fn serve(req: &Request, state: &Mutex<State>) -> Response {
+    if req.raw_path == "/api/v4/user" {
+        return notes::current_user(req);
+    }
     let Some(rest) = req.raw_path.strip_prefix("/api/v4/projects/") else {
         return route_not_found();
     };
     let (project, rest) = rest.split_once('/').unwrap_or((rest, ""));
     if let Some(endpoint) = rest.strip_prefix("ml/mlflow/api/2.0/mlflow/") {
         return mlflow_route(req, project, endpoint, state);
+    }
+    if let Some(r) = rest.strip_prefix("merge_requests/") {
+        let mut st = state.lock().expect("state");
+        return notes::route(req, project, r, &mut st.notes);
     }
     let (packages, rest) = if let Some(r) = rest.strip_prefix("packages/ml_models/") {
         (true, r)
@@ -343,6 +351,27 @@ impl Replica {
     /// Routes GitLab lacks that someone called.
     pub fn unsupported(&self) -> Vec<String> {
         self.with(|s| s.unsupported.clone())
+    }
+
+    /// Opens merge request `iid` in project 1, so that its notes routes answer.
+    pub fn open_merge_request(&self, iid: u64) {
+        self.with(|s| s.notes.open(iid));
+    }
+
+    /// The notes of merge request `iid`, as the notes API shows them, oldest first.
+    pub fn notes(&self, iid: u64) -> Vec<Value> {
+        self.with(|s| s.notes.of(iid))
+    }
+
+    /// A note written on merge request `iid` by the user of `token`; returns its id.
+    pub fn seed_note(&self, iid: u64, token: &str, body: &str) -> u64 {
+        let author = notes::user_id(token).expect("a known token");
+        self.with(|s| s.notes.add(iid, author, body))
+    }
+
+    /// The user id behind a token (`GET /user`).
+    pub fn user_id(&self, token: &str) -> u64 {
+        notes::user_id(token).expect("a known token")
     }
 
     /// Names of the project's experiments.

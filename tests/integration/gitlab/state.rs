@@ -143,6 +143,8 @@ pub struct State {
     pub unsupported: Vec<String>,
     /// Requests whose answer is lost (`"<METHOD> <part of the path>"`), each once.
     pub lose: Vec<String>,
+    /// Merge requests and their notes.
+    pub notes: super::notes::Notes,
 }
 
 impl State {
@@ -160,6 +162,7 @@ impl State {
             builds: None,
             unsupported: Vec::new(),
             lose: Vec::new(),
+            notes: super::notes::Notes::default(),
         }
     }
 

@@ -284,3 +284,251 @@ fn replica_answers_as_gitlab_specs_assert() {
         assert_eq!(gl.unsupported(), ["GET /api/v4/".to_owned() + missing]);
     }
 }
+
+/// One raw call with any method; the answer's status, body and headers.
+fn raw(
+    gl: &Replica,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value, std::collections::BTreeMap<String, String>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}/{path}", gl.api_v4);
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut resp = match (method, body) {
+        ("GET", _) => {
+            let mut rb = agent.get(&url);
+            if let Some(a) = &auth {
+                rb = rb.header("Authorization", a);
+            }
+            rb.call()
+        }
+        (m, b) => {
+            let mut rb = if m == "PUT" {
+                agent.put(&url)
+            } else {
+                agent.post(&url)
+            };
+            if let Some(a) = &auth {
+                rb = rb.header("Authorization", a);
+            }
+            rb.send_json(b.cloned().unwrap_or_else(|| json!({})))
+        }
+    }
+    .expect("answer");
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let text = resp.body_mut().read_to_string().expect("body");
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (resp.status().as_u16(), v, headers)
+}
+
+/// The notes routes answer what `notes_shared_examples.rb` (the `noteable API` examples of
+/// `spec/requests/api/notes_spec.rb`) asserts, with the roles and scopes of the source.
+#[test]
+fn notes_routes_answer_as_gitlab_specs_assert() {
+    let gl = Replica::start(Generation::Current);
+    gl.open_merge_request(7);
+    let notes = "projects/1/merge_requests/7/notes";
+    let first = gl.seed_note(7, TOKEN, "first");
+    for b in ["second", "third", "fourth"] {
+        gl.seed_note(7, TOKEN, b);
+    }
+    // "returns an array of notes" with pagination headers; created_at descending by default.
+    let (s, list, h) = raw(&gl, Some(TOKEN), "GET", notes, None);
+    assert_eq!(s, 200);
+    let bodies = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|n| n["body"].as_str().expect("body").to_owned())
+            .collect()
+    };
+    assert_eq!(bodies(&list), ["fourth", "third", "second", "first"]);
+    for k in [
+        "x-per-page",
+        "x-page",
+        "x-next-page",
+        "x-prev-page",
+        "x-total",
+        "x-total-pages",
+        "link",
+    ] {
+        assert!(h.contains_key(k), "{k}: {h:?}");
+    }
+    assert_eq!(
+        (h["x-total"].as_str(), h["x-per-page"].as_str()),
+        ("4", "20")
+    );
+    let (_, asc, _) = raw(&gl, Some(TOKEN), "GET", &format!("{notes}?sort=asc"), None);
+    assert_eq!(bodies(&asc), ["first", "second", "third", "fourth"]);
+    // Pages break where `per_page` says; the last page has no next one.
+    let (_, p1, h1) = raw(
+        &gl,
+        Some(TOKEN),
+        "GET",
+        &format!("{notes}?sort=asc&per_page=3"),
+        None,
+    );
+    assert_eq!((bodies(&p1).len(), h1["x-next-page"].as_str()), (3, "2"));
+    assert!(h1["link"].contains("rel=\"next\""), "{}", h1["link"]);
+    let (_, p2, h2) = raw(
+        &gl,
+        Some(TOKEN),
+        "GET",
+        &format!("{notes}?sort=asc&per_page=3&page=2"),
+        None,
+    );
+    assert_eq!(
+        (bodies(&p2), h2["x-next-page"].as_str()),
+        (vec!["fourth".to_owned()], "")
+    );
+    assert_eq!(
+        raw(
+            &gl,
+            Some(TOKEN),
+            "GET",
+            &format!("{notes}?per_page=0"),
+            None
+        )
+        .0,
+        400
+    );
+    // An update moves a note first by updated_at.
+    let (s, put, _) = raw(
+        &gl,
+        Some(TOKEN),
+        "PUT",
+        &format!("{notes}/{first}"),
+        Some(&json!({"body": "Hello!"})),
+    );
+    assert_eq!((s, &put["body"]), (200, &json!("Hello!")));
+    let (_, upd, _) = raw(
+        &gl,
+        Some(TOKEN),
+        "GET",
+        &format!("{notes}?order_by=updated_at"),
+        None,
+    );
+    assert_eq!(bodies(&upd)[0], "Hello!");
+    // 404s: no such merge request, a project the user cannot see, no such note.
+    let (s, e, _) = raw(
+        &gl,
+        Some(TOKEN),
+        "GET",
+        "projects/1/merge_requests/9999/notes",
+        None,
+    );
+    assert_eq!((s, e), (404, json!({"message": "404 Not found"})));
+    let (s, e, _) = raw(&gl, Some(OUTSIDER_TOKEN), "GET", notes, None);
+    assert_eq!((s, e), (404, json!({"message": "404 Project Not Found"})));
+    let (s, _, _) = raw(
+        &gl,
+        Some(TOKEN),
+        "PUT",
+        &format!("{notes}/99999"),
+        Some(&json!({"body": "x"})),
+    );
+    assert_eq!(s, 404);
+    // POST: 201 with the author; 400 without a body; 401 unauthenticated.
+    let (s, n, _) = raw(
+        &gl,
+        Some(TOKEN),
+        "POST",
+        notes,
+        Some(&json!({"body": "hi!"})),
+    );
+    assert_eq!(
+        (s, &n["body"], &n["author"]["id"]),
+        (201, &json!("hi!"), &json!(gl.user_id(TOKEN)))
+    );
+    assert_eq!(raw(&gl, Some(TOKEN), "POST", notes, None).0, 400);
+    assert_eq!(
+        raw(&gl, Some(TOKEN), "PUT", &format!("{notes}/{first}"), None).0,
+        400
+    );
+    assert_eq!(
+        raw(&gl, None, "POST", notes, Some(&json!({"body": "hi!"}))).0,
+        401
+    );
+    // The length limit of `Notes::ActiveRecord`.
+    let long = "x".repeat(1_000_001);
+    let (s, e, _) = raw(
+        &gl,
+        Some(TOKEN),
+        "POST",
+        notes,
+        Some(&json!({"body": long})),
+    );
+    assert_eq!(s, 400);
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is too long (maximum is 1000000 characters)")),
+        "{e}"
+    );
+    // A Reporter creates notes and updates its own, not another user's (`admin_note`).
+    let (s, mine, _) = raw(
+        &gl,
+        Some(REPORTER_TOKEN),
+        "POST",
+        notes,
+        Some(&json!({"body": "reporter"})),
+    );
+    assert_eq!(s, 201);
+    let mine = mine["id"].as_u64().expect("id");
+    assert_eq!(
+        raw(
+            &gl,
+            Some(REPORTER_TOKEN),
+            "PUT",
+            &format!("{notes}/{mine}"),
+            Some(&json!({"body": "r2"}))
+        )
+        .0,
+        200
+    );
+    let (s, e, _) = raw(
+        &gl,
+        Some(REPORTER_TOKEN),
+        "PUT",
+        &format!("{notes}/{first}"),
+        Some(&json!({"body": "no"})),
+    );
+    assert_eq!((s, e), (403, json!({"message": "403 Forbidden"})));
+    // `read_api` reads but cannot write; the job token reads (GET routes only).
+    assert_eq!(raw(&gl, Some(READ_API_TOKEN), "GET", notes, None).0, 200);
+    let (s, e, _) = raw(
+        &gl,
+        Some(READ_API_TOKEN),
+        "POST",
+        notes,
+        Some(&json!({"body": "x"})),
+    );
+    assert_eq!((s, &e["error"]), (403, &json!("insufficient_scope")));
+    assert_eq!(raw(&gl, Some(JOB_TOKEN), "GET", notes, None).0, 200);
+    assert_eq!(
+        raw(
+            &gl,
+            Some(JOB_TOKEN),
+            "POST",
+            notes,
+            Some(&json!({"body": "x"}))
+        )
+        .0,
+        401
+    );
+    // GET /user: the token's user; no token or the job token: 401.
+    let (s, u, _) = raw(&gl, Some(REPORTER_TOKEN), "GET", "user", None);
+    assert_eq!((s, &u["id"]), (200, &json!(gl.user_id(REPORTER_TOKEN))));
+    assert_eq!(raw(&gl, None, "GET", "user", None).0, 401);
+    assert_eq!(raw(&gl, Some(JOB_TOKEN), "GET", "user", None).0, 401);
+    assert!(gl.unsupported().is_empty(), "{:?}", gl.unsupported());
+}
