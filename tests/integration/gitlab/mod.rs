@@ -224,6 +224,10 @@ impl Replica {
                 let st = Arc::clone(&st);
                 std::thread::spawn(move || {
                     if let Some(req) = http::read(&stream) {
+                        st.lock()
+                            .expect("state")
+                            .requests
+                            .push(format!("{} {}", req.method, req.path));
                         let answer = serve(&req, &st);
                         if take_loss(&st, &req) {
                             return; // done, but the answer never arrives
@@ -346,6 +350,11 @@ impl Replica {
                 .map(|p| s.packages[p].files.iter().cloned().collect())
                 .unwrap_or_default()
         })
+    }
+
+    /// Every request received (`"<METHOD> <path>"`), in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.with(|s| s.requests.clone())
     }
 
     /// Routes GitLab lacks that someone called.

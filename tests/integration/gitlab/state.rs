@@ -145,6 +145,8 @@ pub struct State {
     pub lose: Vec<String>,
     /// Merge requests and their notes.
     pub notes: super::notes::Notes,
+    /// Every request received (`"<METHOD> <path>"`).
+    pub requests: Vec<String>,
 }
 
 impl State {
@@ -163,6 +165,7 @@ impl State {
             unsupported: Vec::new(),
             lose: Vec::new(),
             notes: super::notes::Notes::default(),
+            requests: Vec::new(),
         }
     }
 

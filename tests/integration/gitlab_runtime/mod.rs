@@ -1,6 +1,7 @@
 //! The runtime stages against the GitLab replica ([`crate::gitlab`]), in both API generations:
 //! train → evaluate → register with model files, a retried register, the gate on the last
-//! value of a metric, lost answers, tokens GitLab refuses, and GitLab's own refusals. The
+//! value of a metric, lost answers, tokens GitLab refuses, GitLab's own refusals, and
+//! evaluate's merge-request note. The
 //! replica is checked against what GitLab's request specs assert first.
 //!
 //! The shared helpers are here; each area has its own file.
@@ -14,6 +15,7 @@ use crate::gitlab::{Generation, TOKEN};
 mod aliases;
 mod last_metric;
 mod lost_answers;
+mod notes;
 mod refusals;
 mod replica;
 mod wine_cycle;
