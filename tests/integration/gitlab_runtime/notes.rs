@@ -221,7 +221,9 @@ fn no_note_outside_merge_requests_or_without_a_token() {
     );
     assert!(gl.notes(7).is_empty());
     assert!(
-        gl.requests()[seeded..].iter().all(|r| r.contains("/ml/mlflow/")),
+        gl.requests()[seeded..]
+            .iter()
+            .all(|r| r.contains("/ml/mlflow/")),
         "only MLflow calls: {:?}",
         &gl.requests()[seeded..]
     );

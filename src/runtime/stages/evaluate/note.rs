@@ -215,11 +215,18 @@ fn gate_row(r: &EvaluateReport, g: &GateResult) -> String {
     let (production, reference) = match (g.name.as_str(), &r.production) {
         ("compare", Some(p)) => {
             let shown = match (&p.version, p.value) {
-                (Some(ver), Some(v)) => {
-                    format!("{} ({}, {})", num(v), code(ver, true), code(&p.alias, true))
-                }
-                (Some(ver), None) => format!("? ({}, {})", code(ver, true), code(&p.alias, true)),
-                _ => format!("none ({})", code(&p.alias, true)),
+                (Some(ver), Some(v)) => format!(
+                    "{} (version {}, alias {})",
+                    num(v),
+                    code(ver, true),
+                    code(&p.alias, true)
+                ),
+                (Some(ver), None) => format!(
+                    "unknown (version {}, alias {})",
+                    code(ver, true),
+                    code(&p.alias, true)
+                ),
+                _ => format!("none yet (alias {})", code(&p.alias, true)),
             };
             (shown, p.value)
         }
@@ -334,6 +341,10 @@ pub fn render(input: &NoteInput<'_>) -> String {
         out.push(gate_row(r, g));
     }
     out.push(String::new());
+    out.push(
+        "<sub>delta: the value minus the threshold, or minus production's value</sub>".to_owned(),
+    );
+    out.push(String::new());
     let failing: Vec<&GateResult> = r
         .gates
         .iter()
@@ -387,7 +398,8 @@ fn truncate(text: &str) -> String {
     if text.chars().count() <= MAX_NOTE_CHARS {
         return text.to_owned();
     }
-    let tail = "\n\n… (cut to fit GitLab's note limit; see the job's `evaluate.json`)\n";
+    // Every kept line ends with `\n`: one more makes the blank line before the notice.
+    let tail = "\n… (cut to fit GitLab's note limit; see the job's `evaluate.json`)\n";
     let budget = MAX_NOTE_CHARS - tail.chars().count();
     let mut out = String::new();
     let mut used = 0;
