@@ -183,7 +183,7 @@ pub fn write(mut stream: &TcpStream, r: &Response) {
         r.body.len()
     );
     for (k, v) in &r.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+        let _ = std::fmt::Write::write_fmt(&mut head, format_args!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
     let _ = stream.write_all(head.as_bytes());

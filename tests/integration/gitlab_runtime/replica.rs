@@ -333,6 +333,7 @@ fn raw(
 /// The notes routes answer what `notes_shared_examples.rb` (the `noteable API` examples of
 /// `spec/requests/api/notes_spec.rb`) asserts, with the roles and scopes of the source.
 #[test]
+#[allow(clippy::many_single_char_names)]
 fn notes_routes_answer_as_gitlab_specs_assert() {
     let gl = Replica::start(Generation::Current);
     gl.open_merge_request(7);

@@ -7,6 +7,8 @@
 //! one, so a name cannot ping anyone or inject markup; `|` is escaped for tables and line
 //! breaks become spaces.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use super::EvaluateReport;
@@ -32,7 +34,7 @@ pub fn marker(model: &str) -> String {
         if b.is_ascii_alphanumeric() || b == b'.' || b == b'_' {
             enc.push(char::from(b));
         } else {
-            enc.push_str(&format!("%{b:02X}"));
+            let _ = write!(enc, "%{b:02X}");
         }
     }
     format!("<!-- mlops:evaluate-note model={enc} -->")
@@ -270,7 +272,7 @@ fn data_section(out: &mut Vec<String>, data: Option<&DataChecks>) {
     out.push("|---|---|".to_owned());
     let mut cols = format!("{} read", d.columns);
     if !d.missing.is_empty() {
-        cols.push_str(&format!("; ❌ missing: {}", listed(&d.missing)));
+        let _ = write!(cols, "; ❌ missing: {}", listed(&d.missing));
     }
     out.push(format!("| columns | {cols} |"));
     let nulls = if d.null_failures.is_empty() {
@@ -296,7 +298,7 @@ fn data_section(out: &mut Vec<String>, data: Option<&DataChecks>) {
                 num((share * 1000.0).round() / 10.0)
             );
             if !d.drifted.is_empty() {
-                s.push_str(&format!(": {}", listed(&d.drifted)));
+                let _ = write!(s, ": {}", listed(&d.drifted));
             }
             s
         }
@@ -380,13 +382,11 @@ pub fn render(input: &NoteInput<'_>) -> String {
     }
     let mut footer = format!("mlops {}", crate::VERSION);
     if let Some(p) = &input.pipeline {
-        footer.push_str(&format!(" · pipeline {}", code(p, false)));
+        let _ = write!(footer, " · pipeline {}", code(p, false));
     }
     if let Some(c) = &input.commit {
-        footer.push_str(&format!(
-            " · commit {}",
-            code(&c.chars().take(8).collect::<String>(), false)
-        ));
+        let short: String = c.chars().take(8).collect();
+        let _ = write!(footer, " · commit {}", code(&short, false));
     }
     footer.push_str(" · this note is updated by every pipeline of the merge request");
     out.push(format!("<sub>{footer}</sub>"));

@@ -44,7 +44,7 @@ fn validate_json() -> Value {
         },
         "schema": {"missing_columns": ["proline"], "extra_columns": [], "kind_mismatches": []},
         "drift": {
-            "dataset_drift": false, "share_of_drifted_columns": 0.3333333333333333,
+            "dataset_drift": false, "share_of_drifted_columns": 0.333_333_333_333_333_3,
             "number_of_columns": 3, "number_of_drifted_columns": 1, "drift_share": 0.5,
             "columns": {
                 "alcohol": {"drift_detected": false},

@@ -5,6 +5,7 @@
 //! one-line notice says why there is none. A failure to post is a warning: it never changes
 //! the gate or the exit code (`docs/runtime.md`, the merge-request note).
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
@@ -299,7 +300,7 @@ fn encode_segment(s: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
