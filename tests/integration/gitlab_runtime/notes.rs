@@ -108,7 +108,13 @@ fn one_note_per_model_created_then_updated() {
     let model = unique("mr-wine");
     project(dir, &model);
     let run_id = gl.seed_run("mr", &[("accuracy", 0.9)]);
-    // 120 notes by people first: ours lands on the second page of 100.
+    // A colleague quotes the marker before any pipeline ran, and 120 notes by people follow:
+    // ours is not the colleague's, and lands on the second page of 100.
+    let marker = format!(
+        "<!-- mlops:evaluate-note model={} -->",
+        model.replace('-', "%2D")
+    );
+    let quote = gl.seed_note(7, REPORTER_TOKEN, &format!("{marker}\nquoting the bot"));
     for i in 0..120 {
         gl.seed_note(7, REPORTER_TOKEN, &format!("review comment {i}"));
     }
@@ -127,10 +133,6 @@ fn one_note_per_model_created_then_updated() {
     assert_eq!(ours.len(), 1);
     assert_eq!(ours[0]["id"], id);
     let first = body(&ours[0]).to_owned();
-    let marker = format!(
-        "<!-- mlops:evaluate-note model={} -->",
-        model.replace('-', "%2D")
-    );
     assert!(first.starts_with(&marker), "{first}");
     for part in [
         "### ✅ `",
@@ -145,8 +147,13 @@ fn one_note_per_model_created_then_updated() {
     }
     assert!(transcript_of(&o).contains(&format!("merge-request note: created note {id} on !7")));
 
-    // Someone quotes our marker; the next pipeline's gate fails.
-    gl.seed_note(7, REPORTER_TOKEN, &format!("{marker}\nquoting the bot"));
+    assert!(!first.contains("[report]"), "no report page yet: {first}");
+    // The report page appears (another job's artifact); the next pipeline's gate fails.
+    std::fs::write(
+        dir.join(format!("mlops-reports/{model}/report.html")),
+        "<html></html>",
+    )
+    .expect("report page");
     let before = gl.notes(7).len();
     let env = with(
         with(env, "CI_PIPELINE_ID", "1002"),
@@ -180,10 +187,8 @@ fn one_note_per_model_created_then_updated() {
             && second.contains("pipeline `1002`"),
         "{second}"
     );
-    assert!(
-        notes.iter().any(|n| body(n).ends_with("quoting the bot")),
-        "the quote stays"
-    );
+    let kept = notes.iter().find(|n| n["id"] == quote).expect("the quote");
+    assert!(body(kept).ends_with("quoting the bot"), "the quote stays");
     assert!(gl.unsupported().is_empty(), "{:?}", gl.unsupported());
 }
 
