@@ -476,3 +476,55 @@ fn hostile_names_are_escaped() {
         );
     }
 }
+
+/// GitLab answering 503 and 429 (with `Retry-After`) and a create whose answer is cut: the
+/// calls are retried per `MLFLOW_HTTP_REQUEST_*`, and the merge request still has one note.
+#[test]
+fn notes_calls_are_retried() {
+    use crate::faults::proxy::{Fault, Proxy, Rule};
+    let gl = Replica::start(Generation::Current);
+    gl.open_merge_request(7);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    project(dir, "wine");
+    let run_id = gl.seed_run("retried", &[("accuracy", 0.9)]);
+    let proxy = Proxy::start(
+        &gl.api_v4,
+        vec![
+            Rule::new("GET", "/user", Fault::Status(503, None), Some(1)),
+            Rule::new("GET", "/notes", Fault::Status(429, Some(1)), Some(1)),
+            Rule::new("POST", "/notes", Fault::DropMidAnswer, Some(1)),
+        ],
+    );
+    let env = with(
+        with(
+            with(mr_env(&gl, "6001"), "MLOPS_ACCESS_TOKEN", TOKEN),
+            "CI_API_V4_URL",
+            &proxy.uri,
+        ),
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+        "2",
+    );
+    let args = ["evaluate", "--model", "wine", "--run-id", &run_id];
+    let o = run(dir, &gl.uri, &args, &env);
+    let text = transcript_of(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert_eq!(
+        report(dir, "wine/evaluate.json")["note"]["status"],
+        "created",
+        "{text}"
+    );
+    assert_eq!(gl.notes(7).len(), 1, "{text}\n{:?}", proxy.log());
+    assert_eq!(proxy.count("GET", "/user"), 2, "{:?}", proxy.log());
+    assert_eq!(
+        proxy.count("POST", "/notes"),
+        1,
+        "found, not posted again: {:?}",
+        proxy.log()
+    );
+    assert!(
+        text.contains("checking whether the note was created"),
+        "{text}"
+    );
+    assert!(!text.contains(TOKEN), "{text}");
+}
