@@ -136,7 +136,18 @@ impl GitlabApi {
             .into();
         Self {
             api_v4: api_v4.trim().trim_end_matches('/').to_owned(),
-            project: project.trim().to_owned(),
+            // An id, or a path such as `group/project`, which the URL holds as one segment.
+            project: project
+                .trim()
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect(),
             token: token.trim().to_owned(),
             retry,
             redactor,
