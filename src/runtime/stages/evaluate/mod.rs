@@ -1,6 +1,6 @@
 //! `mlops run evaluate`: reads the run's metrics and decides the gates
 //! ([`crate::runtime::gate`]); writes `evaluate.json`, `evaluate.junit.xml`, `evaluate.env`
-//! and `metrics.txt`; in a merge-request pipeline, then posts the note ([`publish`]).
+//! and `metrics.txt`; in a merge-request pipeline, then posts the note (`publish.rs`).
 
 mod note;
 mod publish;
