@@ -186,13 +186,20 @@ pub fn promote(args: &PromoteArgs, ctx: &Context) -> Result<(), Error> {
         false,
     );
     let flavour = client.flavour();
-    let target = client
-        .get_model_version(name, &settings.version)?
-        .map(|v| VersionRef::from_version(&v, flavour))
-        .ok_or_else(|| PromoteError::VersionNotFound {
-            model: name.clone(),
-            version: settings.version.clone(),
-        })?;
+    let not_found = || PromoteError::VersionNotFound {
+        model: name.clone(),
+        version: settings.version.clone(),
+    };
+    // MLflow refuses a version that is not a number (`INVALID_PARAMETER_VALUE`), GitLab
+    // answers 404 for a SemVer it does not have: both are a version that does not exist.
+    let target = match client.get_model_version(name, &settings.version) {
+        Ok(Some(v)) => VersionRef::from_version(&v, flavour),
+        Ok(None) => return Err(not_found().into()),
+        Err(e) if e.error_code() == Some("INVALID_PARAMETER_VALUE") => {
+            return Err(not_found().into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let previous = alias::resolve(&client, name, alias_name)?;
     let unchanged = previous.as_ref().is_some_and(|p| p.id == target.id);
     if unchanged {
