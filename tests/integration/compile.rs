@@ -420,14 +420,15 @@ fn models_are_parallel_with_unique_jobs() {
             needs,
             [format!("{prefix}:train"), format!("{prefix}:evaluate")]
         );
-        // Register is gated on the pipeline (the default branch), never on a dotenv result.
-        assert!(
-            register
-                .rules
-                .iter()
-                .all(|r| r.if_.as_deref() == Some(mlops::compile::lower::ON_DEFAULT_BRANCH)),
-            "{:?}",
-            register.rules
+        // Register is gated on the pipeline (default branch and tags, as the example's
+        // `register_on` says), never on a dotenv result.
+        let gates: Vec<Option<&str>> = register.rules.iter().map(|r| r.if_.as_deref()).collect();
+        assert_eq!(
+            gates,
+            [
+                Some(mlops::compile::lower::ON_DEFAULT_BRANCH),
+                Some(mlops::compile::lower::ON_TAG)
+            ]
         );
         assert_eq!(
             register.resource_group.as_deref(),
