@@ -299,3 +299,57 @@ fn promote_exits_75_when_the_server_does_not_answer() {
         "no report of a promotion that did not happen"
     );
 }
+
+/// GitLab: the answer to the promotion record's `runs/set-tag` is lost; the retry finds the
+/// record set (a key is set once) and the job succeeds with exactly one record.
+#[test]
+fn a_lost_promotion_record_answer_is_found_not_repeated() {
+    let gl = Replica::start(Generation::Current);
+    let model = unique("gl-promote-lost");
+    let b = Backend {
+        uri: gl.uri.clone(),
+        env: vec![
+            ("MLOPS_ACCESS_TOKEN", TOKEN),
+            ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2"),
+        ],
+        seed: Box::new(|acc| gl.seed_run("runs", &[("accuracy", acc)])),
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (reports, v1) = register(&b, dir, "pipeline-1", &model, &(b.seed)(0.9));
+    gl.lose_answer("POST runs/set-tag");
+    let o = promote(&b, dir, &model, &reports, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", transcript_of(&o));
+    let log = transcript_of(&o);
+    assert!(
+        log.contains("`runs/set-tag`") && log.contains("retry 1/"),
+        "{log}"
+    );
+    assert_eq!(
+        json_file(&reports.join("promote.json"))["status"],
+        "promoted"
+    );
+    let own_run = gl.versions(&model)[0]["run_id"]
+        .as_str()
+        .expect("run_id")
+        .to_owned();
+    let records: Vec<Value> = gl.run(&own_run)["data"]["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| {
+            t["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("mlops.promote."))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(
+        records,
+        vec![json!({"key": "mlops.promote.production.000001", "value": v1})]
+    );
+    assert_eq!(
+        production(&b, dir, &model, &(b.seed)(0.5)).as_deref(),
+        Some("1.0.0")
+    );
+}
