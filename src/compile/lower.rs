@@ -338,3 +338,73 @@ pub fn quote(word: &str) -> String {
         std::borrow::Cow::into_owned,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_model() -> Model {
+        let text = "mlops-version = \"0.1.0\"\n\n[model.wine]\nframework = \"sklearn\"\ntraining_script = \"train.py\"\ndata_path = \"d.csv\"\nmetric_name = \"accuracy\"\nmin_threshold = 0.85\n";
+        let source = crate::config::Source::new("mlops.toml", text);
+        crate::config::load_project(&source).expect("valid").models[0].clone()
+    }
+
+    fn gates(
+        on: RegisterOn,
+        model: &Model,
+        stage: Stage,
+    ) -> Vec<(Option<String>, bool, Option<String>)> {
+        job_rules(on, model, stage)
+            .into_iter()
+            .map(|r| (r.if_, r.changes.is_some(), r.when))
+            .collect()
+    }
+
+    #[test]
+    fn register_and_promote_follow_register_on() {
+        let mut model = test_model();
+        let on_default = (Some(ON_DEFAULT_BRANCH.to_owned()), false, None);
+        let on_tag = (Some(ON_TAG.to_owned()), false, None);
+        let manual = |(c, ch, _): &(Option<String>, bool, Option<String>)| {
+            (c.clone(), *ch, Some("manual".to_owned()))
+        };
+        for stage in [Stage::Validate, Stage::Train, Stage::Evaluate] {
+            assert!(gates(RegisterOn::DefaultBranch, &model, stage).is_empty());
+        }
+        assert_eq!(
+            gates(RegisterOn::DefaultBranch, &model, Stage::Register),
+            [on_default.clone()]
+        );
+        assert_eq!(
+            gates(RegisterOn::DefaultBranch, &model, Stage::Promote),
+            [manual(&on_default)]
+        );
+        assert_eq!(
+            gates(RegisterOn::DefaultBranchAndTags, &model, Stage::Register),
+            [on_default.clone(), on_tag.clone()]
+        );
+        assert!(gates(RegisterOn::EveryPipeline, &model, Stage::Register).is_empty());
+        // Promote never leaves the default branch and tags, whatever register does.
+        assert_eq!(
+            gates(RegisterOn::EveryPipeline, &model, Stage::Promote),
+            [manual(&on_default), manual(&on_tag)]
+        );
+        // `changes` joins every rule: `if` and `changes` must both hold.
+        model.changes = vec!["data/**".to_owned()];
+        assert_eq!(
+            gates(RegisterOn::DefaultBranchAndTags, &model, Stage::Register),
+            [
+                (Some(ON_DEFAULT_BRANCH.to_owned()), true, None),
+                (Some(ON_TAG.to_owned()), true, None)
+            ]
+        );
+        assert_eq!(
+            gates(RegisterOn::EveryPipeline, &model, Stage::Register),
+            [(None, true, None)]
+        );
+        assert_eq!(
+            gates(RegisterOn::DefaultBranch, &model, Stage::Train),
+            [(None, true, None)]
+        );
+    }
+}
