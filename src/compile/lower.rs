@@ -373,7 +373,7 @@ mod tests {
         }
         assert_eq!(
             gates(RegisterOn::DefaultBranch, &model, Stage::Register),
-            [on_default.clone()]
+            std::slice::from_ref(&on_default)
         );
         assert_eq!(
             gates(RegisterOn::DefaultBranch, &model, Stage::Promote),
