@@ -283,17 +283,28 @@ fn promote_exits_75_when_the_server_does_not_answer() {
         "MODEL_VERSION=1\nMODEL_NAME=m\n",
     )
     .expect("write");
-    let b = Backend {
-        uri,
-        env: vec![
-            ("MLOPS_MLFLOW_FLAVOUR", "mlflow"),
-            ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2"),
-            ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0"),
-        ],
-        seed: Box::new(|_| unreachable!()),
-    };
-    let o = promote(&b, tmp.path(), "m", &reports, &[]);
-    assert_eq!(o.status.code(), Some(75), "{}", transcript_of(&o));
+    // Both dialects: MLflow, and GitLab (the URI's `/ml/mlflow` selects it) with a token.
+    for flavour in [
+        ("MLOPS_MLFLOW_FLAVOUR", "mlflow"),
+        ("MLOPS_ACCESS_TOKEN", TOKEN),
+    ] {
+        let b = Backend {
+            uri: uri.clone(),
+            env: vec![
+                flavour,
+                ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2"),
+                ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0"),
+            ],
+            seed: Box::new(|_| unreachable!()),
+        };
+        let o = promote(&b, tmp.path(), "m", &reports, &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(75),
+            "{flavour:?}: {}",
+            transcript_of(&o)
+        );
+    }
     assert!(
         !reports.join("promote.json").exists(),
         "no report of a promotion that did not happen"
