@@ -1,4 +1,4 @@
-//! The four stages of every model. A stage owns its name, what it needs, and the report files
+//! The stages of every model. A stage owns its name, what it needs, and the report files
 //! it writes; the compiler (job names, `needs`, `artifacts:reports`) and the runtime (what
 //! each `mlops run <stage>` writes) both read them from here.
 
@@ -15,6 +15,8 @@ pub enum Stage {
     Evaluate,
     /// The model version and its alias.
     Register,
+    /// The production alias moved to the version this pipeline registered (a manual job).
+    Promote,
 }
 
 /// The report files of a stage, by the GitLab report kind that collects them.
@@ -34,11 +36,12 @@ pub struct ReportFiles {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 4] = [
+    pub const ALL: [Stage; 5] = [
         Stage::Validate,
         Stage::Train,
         Stage::Evaluate,
         Stage::Register,
+        Stage::Promote,
     ];
 
     /// The name: the GitLab stage, the job-name suffix and the `mlops run` subcommand.
@@ -48,17 +51,20 @@ impl Stage {
             Stage::Train => "train",
             Stage::Evaluate => "evaluate",
             Stage::Register => "register",
+            Stage::Promote => "promote",
         }
     }
 
     /// The stages of the same model whose jobs this one needs: train's dotenv carries the
-    /// run id to evaluate and register, and register runs only after the gate passed.
+    /// run id to evaluate and register, register runs only after the gate passed, and promote
+    /// reads the version register wrote into its dotenv report.
     pub fn needs(self) -> &'static [Stage] {
         match self {
             Stage::Validate => &[],
             Stage::Train => &[Stage::Validate],
             Stage::Evaluate => &[Stage::Train],
             Stage::Register => &[Stage::Train, Stage::Evaluate],
+            Stage::Promote => &[Stage::Register],
         }
     }
 
@@ -89,6 +95,12 @@ impl Stage {
                 json: "register.json",
                 ..ReportFiles::default()
             },
+            Stage::Promote => ReportFiles {
+                dotenv: Some("promote.env"),
+                annotations: Some("promote.annotations.json"),
+                json: "promote.json",
+                ..ReportFiles::default()
+            },
         }
     }
 
@@ -100,7 +112,7 @@ impl Stage {
 
 /// One value per stage, read by stage (runner tags, for example).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PerStage<T>(pub [T; 4]);
+pub struct PerStage<T>(pub [T; 5]);
 
 impl<T> std::ops::Index<Stage> for PerStage<T> {
     type Output = T;

@@ -8,7 +8,7 @@ use super::report;
 use crate::exit::Exit;
 use crate::redact;
 use crate::runtime::context::{self, CommonArgs, Context};
-use crate::runtime::stages::{evaluate, register, train, validate};
+use crate::runtime::stages::{evaluate, promote, register, train, validate};
 
 /// The pipeline stages.
 #[derive(Debug, Subcommand)]
@@ -21,6 +21,9 @@ pub enum RunCommand {
     Evaluate(evaluate::EvaluateArgs),
     /// Register the model version and set its alias.
     Register(register::RegisterArgs),
+    /// Point the production alias at the version this pipeline registered (or `--version`).
+    #[command(disable_version_flag = true)]
+    Promote(promote::PromoteArgs),
 }
 
 impl RunCommand {
@@ -30,6 +33,7 @@ impl RunCommand {
             RunCommand::Train(a) => &a.common,
             RunCommand::Evaluate(a) => &a.common,
             RunCommand::Register(a) => &a.common,
+            RunCommand::Promote(a) => &a.common,
         }
     }
 }
@@ -49,6 +53,7 @@ pub fn dispatch(cmd: &RunCommand) -> Exit {
         RunCommand::Train(a) => train::train(a, &ctx),
         RunCommand::Evaluate(a) => evaluate::evaluate(a, &ctx),
         RunCommand::Register(a) => register::register(a, &ctx),
+        RunCommand::Promote(a) => promote::promote(a, &ctx),
     };
     match outcome {
         Ok(()) => Exit::Success,

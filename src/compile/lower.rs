@@ -1,12 +1,15 @@
 //! `compile::lower`: a resolved [`Project`] → the GitLab CI [`Pipeline`]. Pure: no I/O.
 //!
-//! Per model: `validate → train → evaluate → register`, chained by `needs` so models run in
-//! parallel. Thresholds and paths stay out of the YAML: each job runs
-//! `mlops run <stage> --model <name>`, which reads them from `mlops.toml` at run time.
+//! Per model: `validate → train → evaluate → register` and, when enabled, a manual
+//! `promote`, chained by `needs` so models run in parallel. Thresholds and paths stay out of
+//! the YAML: each job runs `mlops run <stage> --model <name>`, which reads them from
+//! `mlops.toml` at run time. Which pipelines register and promote is decided by `rules` when
+//! GitLab creates the pipeline, from predefined variables only (`docs/pipeline.md`,
+//! "Pipelines per event").
 
 use indexmap::IndexMap;
 
-use crate::config::raw::InstallMode;
+use crate::config::raw::{InstallMode, RegisterOn};
 use crate::config::resolved::DEFAULT_IMAGE_BASE;
 use crate::config::{Model, Project};
 use crate::gitlab::ir::{
@@ -68,12 +71,16 @@ pub fn lower(project: &Project, opts: &LowerOptions) -> Pipeline {
     let mut jobs = IndexMap::new();
     for model in &project.models {
         for stage in Stage::ALL {
+            if stage == Stage::Promote && !model.promote {
+                continue;
+            }
             jobs.insert(job_name(model, stage), stage_job(project, model, stage));
         }
     }
     Pipeline {
         workflow: Some(Workflow {
             name: None,
+            rules: workflow_rules(),
             auto_cancel: Some(AutoCancel {
                 on_new_commit: "interruptible".to_owned(),
             }),
@@ -87,7 +94,11 @@ pub fn lower(project: &Project, opts: &LowerOptions) -> Pipeline {
             }),
             interruptible: Some(true),
         }),
-        stages: Stage::ALL.iter().map(|s| s.name().to_owned()).collect(),
+        stages: Stage::ALL
+            .iter()
+            .filter(|s| **s != Stage::Promote || project.models.iter().any(|m| m.promote))
+            .map(|s| s.name().to_owned())
+            .collect(),
         variables,
         jobs,
     }
@@ -123,15 +134,7 @@ fn stage_job(project: &Project, model: &Model, stage: Stage) -> Job {
         .iter()
         .map(|&n| Need::Job(job_name(model, n)))
         .collect();
-    let rules = if model.changes.is_empty() {
-        vec![]
-    } else {
-        vec![Rule {
-            if_: None,
-            changes: Some(model.changes.clone()),
-            when: None,
-        }]
-    };
+    let rules = job_rules(project.register_on, model, stage);
     let mut script = Vec::new();
     if stage == Stage::Train {
         if let Some(req) = &model.requirements_file {
@@ -178,12 +181,16 @@ fn stage_job(project: &Project, model: &Model, stage: Stage) -> Job {
     }
 
     let register = stage == Stage::Register;
+    let promote = stage == Stage::Promote;
     Job {
         stage: Some(stage.name().to_owned()),
         image: Some(image_for(project, model, stage)),
         tags: model.tags[stage].clone(),
         needs: Some(needs),
         rules,
+        // An unplayed manual job must not leave the pipeline (and, through `strategy: depend`,
+        // a child's trigger job) blocked: most default-branch pipelines are never promoted.
+        allow_failure: promote.then_some(true),
         variables: IndexMap::new(),
         before_script: vec![],
         script,
@@ -194,17 +201,103 @@ fn stage_job(project: &Project, model: &Model, stage: Stage) -> Job {
             paths: vec![format!("{dir}/")],
             reports: Some(reports),
         }),
-        environment: register.then(|| Environment {
-            name: format!("{}/{}", project.environment_prefix, model.name),
-            url: Some("$CI_PROJECT_URL/-/ml/models".to_owned()),
-            action: None,
-        }),
-        resource_group: register.then(|| format!("mlops-register-{}", model.name)),
+        environment: environment(project, model, stage),
+        // Register and promote both move the model's aliases (on GitLab, a read-modify-write
+        // of the emulated alias table), so they share one resource group per model.
+        resource_group: (register || promote).then(|| format!("mlops-register-{}", model.name)),
         retry: None,
-        // A half-done registration must never be cancelled by a newer commit.
-        interruptible: register.then_some(false),
+        // A half-done registration or promotion must never be cancelled by a newer commit.
+        interruptible: (register || promote).then_some(false),
         trigger: None,
     }
+}
+
+/// The environment of register (`<prefix>/<model>`) and promote
+/// (`<prefix>/<model>/<production alias>`, tier `production`): each promote job is a
+/// deployment, so GitLab's environment page lists them and its Rollback re-runs an older one.
+fn environment(project: &Project, model: &Model, stage: Stage) -> Option<Environment> {
+    let base = format!("{}/{}", project.environment_prefix, model.name);
+    match stage {
+        Stage::Register => Some(Environment {
+            name: base,
+            url: Some("$CI_PROJECT_URL/-/ml/models".to_owned()),
+            deployment_tier: None,
+            action: None,
+        }),
+        Stage::Promote => Some(Environment {
+            name: format!("{base}/{}", model.production_alias()),
+            url: Some("$CI_PROJECT_URL/-/ml/models".to_owned()),
+            deployment_tier: Some("production".to_owned()),
+            action: Some("start".to_owned()),
+        }),
+        _ => None,
+    }
+}
+
+/// The default branch's pipelines: `$CI_COMMIT_BRANCH` is unset in merge request pipelines
+/// (and their child pipelines) and in tag pipelines, so this never matches there.
+pub const ON_DEFAULT_BRANCH: &str = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
+/// Tag pipelines (and their child pipelines).
+pub const ON_TAG: &str = "$CI_COMMIT_TAG";
+
+/// `workflow:rules`: GitLab's documented switch between branch and merge request pipelines
+/// (`doc/ci/yaml/workflow.md`, "Switch between branch pipelines and merge request
+/// pipelines"): a merge request pipeline when an MR is open, else a branch pipeline, never
+/// both. Child pipelines (`parent_pipeline`, whatever their parent was) and tag pipelines run
+/// too.
+fn workflow_rules() -> Vec<Rule> {
+    let when_if = |cond: &str, when: Option<&str>| Rule {
+        if_: Some(cond.to_owned()),
+        changes: None,
+        when: when.map(str::to_owned),
+    };
+    vec![
+        when_if("$CI_PIPELINE_SOURCE == \"parent_pipeline\"", None),
+        when_if("$CI_PIPELINE_SOURCE == \"merge_request_event\"", None),
+        when_if(
+            "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS",
+            Some("never"),
+        ),
+        when_if("$CI_COMMIT_BRANCH", None),
+        when_if(ON_TAG, None),
+    ]
+}
+
+/// A job's `rules`. Validate, train and evaluate run in every pipeline (when the model's
+/// `changes` match). Register runs where `register_on` says, promote on the default branch
+/// (and tags when register runs there), as a manual job. `if` and `changes` in one rule must
+/// both hold, so `changes` is repeated in each rule; a job with no matching rule is not in
+/// the pipeline at all.
+fn job_rules(register_on: RegisterOn, model: &Model, stage: Stage) -> Vec<Rule> {
+    let changes = (!model.changes.is_empty()).then(|| model.changes.clone());
+    let gated: &[&str] = match (stage, register_on) {
+        (Stage::Validate | Stage::Train | Stage::Evaluate, _)
+        | (Stage::Register, RegisterOn::EveryPipeline) => &[],
+        (Stage::Register | Stage::Promote, RegisterOn::DefaultBranch) => &[ON_DEFAULT_BRANCH],
+        (Stage::Register, RegisterOn::DefaultBranchAndTags)
+        | (Stage::Promote, RegisterOn::DefaultBranchAndTags | RegisterOn::EveryPipeline) => {
+            &[ON_DEFAULT_BRANCH, ON_TAG]
+        }
+    };
+    let when = (stage == Stage::Promote).then(|| "manual".to_owned());
+    if gated.is_empty() {
+        return changes
+            .map(|c| Rule {
+                if_: None,
+                changes: Some(c),
+                when: None,
+            })
+            .into_iter()
+            .collect();
+    }
+    gated
+        .iter()
+        .map(|cond| Rule {
+            if_: Some((*cond).to_owned()),
+            changes: changes.clone(),
+            when: when.clone(),
+        })
+        .collect()
 }
 
 /// The `before_script` that puts the pinned runtime on `PATH`, per `[runtime] install`.
@@ -244,4 +337,74 @@ pub fn quote(word: &str) -> String {
         |_| format!("'{}'", word.replace('\'', "'\\''")),
         std::borrow::Cow::into_owned,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_model() -> Model {
+        let text = "mlops-version = \"0.1.0\"\n\n[model.wine]\nframework = \"sklearn\"\ntraining_script = \"train.py\"\ndata_path = \"d.csv\"\nmetric_name = \"accuracy\"\nmin_threshold = 0.85\n";
+        let source = crate::config::Source::new("mlops.toml", text);
+        crate::config::load_project(&source).expect("valid").models[0].clone()
+    }
+
+    fn gates(
+        on: RegisterOn,
+        model: &Model,
+        stage: Stage,
+    ) -> Vec<(Option<String>, bool, Option<String>)> {
+        job_rules(on, model, stage)
+            .into_iter()
+            .map(|r| (r.if_, r.changes.is_some(), r.when))
+            .collect()
+    }
+
+    #[test]
+    fn register_and_promote_follow_register_on() {
+        let mut model = test_model();
+        let on_default = (Some(ON_DEFAULT_BRANCH.to_owned()), false, None);
+        let on_tag = (Some(ON_TAG.to_owned()), false, None);
+        let manual = |(c, ch, _): &(Option<String>, bool, Option<String>)| {
+            (c.clone(), *ch, Some("manual".to_owned()))
+        };
+        for stage in [Stage::Validate, Stage::Train, Stage::Evaluate] {
+            assert!(gates(RegisterOn::DefaultBranch, &model, stage).is_empty());
+        }
+        assert_eq!(
+            gates(RegisterOn::DefaultBranch, &model, Stage::Register),
+            std::slice::from_ref(&on_default)
+        );
+        assert_eq!(
+            gates(RegisterOn::DefaultBranch, &model, Stage::Promote),
+            [manual(&on_default)]
+        );
+        assert_eq!(
+            gates(RegisterOn::DefaultBranchAndTags, &model, Stage::Register),
+            [on_default.clone(), on_tag.clone()]
+        );
+        assert!(gates(RegisterOn::EveryPipeline, &model, Stage::Register).is_empty());
+        // Promote never leaves the default branch and tags, whatever register does.
+        assert_eq!(
+            gates(RegisterOn::EveryPipeline, &model, Stage::Promote),
+            [manual(&on_default), manual(&on_tag)]
+        );
+        // `changes` joins every rule: `if` and `changes` must both hold.
+        model.changes = vec!["data/**".to_owned()];
+        assert_eq!(
+            gates(RegisterOn::DefaultBranchAndTags, &model, Stage::Register),
+            [
+                (Some(ON_DEFAULT_BRANCH.to_owned()), true, None),
+                (Some(ON_TAG.to_owned()), true, None)
+            ]
+        );
+        assert_eq!(
+            gates(RegisterOn::EveryPipeline, &model, Stage::Register),
+            [(None, true, None)]
+        );
+        assert_eq!(
+            gates(RegisterOn::DefaultBranch, &model, Stage::Train),
+            [(None, true, None)]
+        );
+    }
 }

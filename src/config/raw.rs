@@ -181,6 +181,21 @@ pub struct ModelSettings {
     /// Gate 2: compare the new run with the current production model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<Compare>,
+
+    /// The manual `<prefix>:promote` job, which points the production alias
+    /// (`[compare] alias`) at the version its pipeline registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promote: Option<Promote>,
+}
+
+/// The manual promote job of a model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Promote {
+    /// Generate the `<prefix>:promote` job. Default: `true` when `[compare]` is set (the
+    /// alias it compares against is the one promote moves), else `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }
 
 /// Training script arguments.
@@ -219,6 +234,9 @@ pub struct StageTags {
     /// Tags of the register job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<Vec<String>>,
+    /// Tags of the promote job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promote: Option<Vec<String>>,
 }
 
 /// The ML framework of a model: it selects the job image (`sklearn`, `pytorch`, `tensorflow`, or
@@ -403,7 +421,8 @@ pub struct PipelineSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"))]
     pub report_dir: Option<String>,
-    /// The environment tier prefix of register jobs: `<prefix>/<model>`. Default `models`.
+    /// The environment prefix of register and promote jobs: register deploys to
+    /// `<prefix>/<model>`, promote to `<prefix>/<model>/<alias>`. Default `models`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9_-]+$"))]
     pub environment_prefix: Option<String>,
@@ -418,4 +437,20 @@ pub struct PipelineSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100))]
     pub child_pipelines: Option<u32>,
+    /// The pipelines whose register (and promote) jobs run. Default `default_branch`: merge
+    /// request and feature-branch pipelines stop after evaluate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register_on: Option<RegisterOn>,
+}
+
+/// Where models are registered: `default_branch` (pipelines of the default branch),
+/// `default_branch_and_tags` (also tag pipelines), or `every_pipeline` (every branch, tag and
+/// merge request pipeline, as before `register_on` existed; promote still runs only on the
+/// default branch and tags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisterOn {
+    DefaultBranch,
+    DefaultBranchAndTags,
+    EveryPipeline,
 }

@@ -30,6 +30,11 @@ pub fn markdown() -> String {
             "model.<name>.compare.",
         ),
         (
+            "`[model.<name>.promote]`",
+            "Promote",
+            "model.<name>.promote.",
+        ),
+        (
             "`[model.<name>.tags]` (per-stage form)",
             "StageTags",
             "model.<name>.tags.",

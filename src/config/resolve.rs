@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use super::diagnostic::Problem;
 use super::load::Document;
 use super::pointer::{push_pointer, toml_path};
-use super::raw::{Args, Config, InstallMode, ModelSettings, Runtime, Tags};
+use super::raw::{Args, Config, InstallMode, ModelSettings, RegisterOn, Runtime, Tags};
 use super::resolved::{DEFAULT_IMAGE_BASE, Dvc, Model, Project};
 use crate::gitlab::limits::MAX_NAME;
 use crate::stage::{PerStage, Stage};
@@ -35,6 +35,7 @@ pub fn resolve(doc: &Document, config: Config) -> Result<Project, Vec<Problem>> 
         environment_prefix: pipeline
             .environment_prefix
             .unwrap_or_else(|| "models".to_owned()),
+        register_on: pipeline.register_on.unwrap_or(RegisterOn::DefaultBranch),
         artifacts_expire_in: pipeline
             .artifacts_expire_in
             .unwrap_or_else(|| "30 days".to_owned()),
@@ -156,6 +157,7 @@ fn merge(defaults: &ModelSettings, own: &ModelSettings) -> ModelSettings {
         changes,
         validation,
         compare,
+        promote,
     );
     // `as` names one model's jobs; a shared default would collide by construction.
     merged.job_prefix.clone_from(&own.job_prefix);
@@ -253,6 +255,11 @@ fn resolve_model(
         changes,
         validation: m.validation.clone().unwrap_or_default(),
         compare: m.compare.clone(),
+        promote: m
+            .promote
+            .as_ref()
+            .and_then(|p| p.enabled)
+            .unwrap_or(m.compare.is_some()),
     })
 }
 
@@ -452,12 +459,13 @@ fn split_training_args(
 fn stage_tags(tags: Option<&Tags>) -> PerStage<Vec<String>> {
     PerStage(match tags {
         None => Default::default(),
-        Some(Tags::All(all)) => [all.clone(), all.clone(), all.clone(), all.clone()],
+        Some(Tags::All(all)) => std::array::from_fn(|_| all.clone()),
         Some(Tags::PerStage(s)) => [
             s.validate.clone().unwrap_or_default(),
             s.train.clone().unwrap_or_default(),
             s.evaluate.clone().unwrap_or_default(),
             s.register.clone().unwrap_or_default(),
+            s.promote.clone().unwrap_or_default(),
         ],
     })
 }

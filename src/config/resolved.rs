@@ -2,7 +2,7 @@
 //! present and every default filled in. [`super::resolve`] builds it from the raw config of
 //! [`super::raw`]; the compiler and the runtime read only this.
 
-use super::raw::{Compare, Config, Framework, Runtime, Validation};
+use super::raw::{Compare, Config, Framework, RegisterOn, Runtime, Validation};
 use crate::stage::PerStage;
 
 /// The registry that hosts the framework images by default.
@@ -51,7 +51,23 @@ pub struct Model {
     pub validation: Validation,
     /// Gate 2, when configured.
     pub compare: Option<Compare>,
+    /// Whether the manual promote job is generated.
+    pub promote: bool,
 }
+
+impl Model {
+    /// The alias promote moves and gate 2 compares against: `[compare] alias`, default
+    /// `production`.
+    pub fn production_alias(&self) -> &str {
+        self.compare
+            .as_ref()
+            .and_then(|c| c.alias.as_deref())
+            .unwrap_or(PRODUCTION_ALIAS)
+    }
+}
+
+/// The default production alias.
+pub const PRODUCTION_ALIAS: &str = "production";
 
 /// DVC settings of a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +91,10 @@ pub struct Project {
     pub models: Vec<Model>,
     /// Reports root (`mlops-reports`).
     pub report_dir: String,
-    /// Environment prefix of register jobs.
+    /// Environment prefix of register and promote jobs.
     pub environment_prefix: String,
+    /// The pipelines that register.
+    pub register_on: RegisterOn,
     /// Artifact expiry.
     pub artifacts_expire_in: String,
     /// The runtime install settings.

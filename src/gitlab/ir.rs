@@ -43,6 +43,9 @@ pub struct Workflow {
     /// `workflow:name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// `workflow:rules`: which pipelines are created at all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
     /// `workflow:auto_cancel`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_cancel: Option<AutoCancel>,
@@ -73,6 +76,9 @@ pub struct Job {
     /// `rules:`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
+    /// `allow_failure:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
     /// Job `variables:`.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub variables: IndexMap<String, String>,
@@ -215,6 +221,9 @@ pub struct Environment {
     /// `url:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// `deployment_tier:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_tier: Option<String>,
     /// `action:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,

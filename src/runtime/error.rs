@@ -12,6 +12,7 @@ use crate::runtime::expectations::SuiteError;
 use crate::runtime::mlflow::packages::CopyError;
 use crate::runtime::mlflow::{ConnectionError, MlflowError};
 use crate::runtime::stages::evaluate::EvaluateError;
+use crate::runtime::stages::promote::PromoteError;
 use crate::runtime::stages::register::RegisterError;
 use crate::runtime::stages::train::TrainError;
 use crate::runtime::stages::validate::ValidateError;
@@ -58,6 +59,9 @@ pub enum Error {
     /// `mlops run register`.
     #[error(transparent)]
     Register(#[from] RegisterError),
+    /// `mlops run promote`.
+    #[error(transparent)]
+    Promote(#[from] PromoteError),
     /// Several problems, in the order they happened; the first decides the exit code.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Several(Vec<Error>),
@@ -75,6 +79,7 @@ impl Error {
             Error::Train(e) => e.exit(),
             Error::Evaluate(e) => e.exit(),
             Error::Register(e) => e.exit(),
+            Error::Promote(e) => e.exit(),
             Error::Several(all) => all.first().map_or(Exit::Error, Error::exit),
             Error::Context(_)
             | Error::Connection(_)
@@ -101,6 +106,7 @@ impl Error {
             Error::Train(e) => e.hint(),
             Error::Evaluate(e) => Some(e.hint()),
             Error::Register(e) => Some(e.hint().to_owned()),
+            Error::Promote(e) => Some(e.hint().to_owned()),
             Error::Several(_) => None,
         }
     }

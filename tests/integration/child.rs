@@ -171,15 +171,18 @@ fn changed_only_follows_git_history() {
     // No usable base (all-zero SHA of a new branch): every model.
     let (child, log) = changed_only(repo.path(), "0000000000000000000000000000000000000000");
     assert!(log.contains("keeping all models"), "{log}");
+    // Four jobs per model, five with the manual promote.
     assert_eq!(
         jobs(&child).len(),
-        4 * mlops::config::load_project(&mlops::config::Source::new(
+        mlops::config::load_project(&mlops::config::Source::new(
             "mlops.toml",
             std::fs::read_to_string(repo.path().join("mlops.toml")).expect("config")
         ))
         .expect("loads")
         .models
-        .len()
+        .iter()
+        .map(|m| 4 + usize::from(m.promote))
+        .sum::<usize>()
     );
 }
 

@@ -398,9 +398,10 @@ fn bad_usage_exits_two() {
 fn models_are_parallel_with_unique_jobs() {
     let compiled = compile_dir(&root().join("examples/multi-model"));
     let names: Vec<&String> = compiled.pipeline.jobs.keys().collect();
-    assert_eq!(names.len(), 12);
+    // Four jobs per model, and wine's manual promote.
+    assert_eq!(names.len(), 13);
     let unique: std::collections::HashSet<_> = names.iter().collect();
-    assert_eq!(unique.len(), 12);
+    assert_eq!(unique.len(), 13);
     for prefix in ["wine", "iris", "cancer"] {
         let validate = &compiled.pipeline.jobs[&format!("{prefix}:validate")];
         assert_eq!(
@@ -419,9 +420,15 @@ fn models_are_parallel_with_unique_jobs() {
             needs,
             [format!("{prefix}:train"), format!("{prefix}:evaluate")]
         );
-        assert!(
-            register.rules.iter().all(|r| r.if_.is_none()),
-            "never gate with rules:if"
+        // Register is gated on the pipeline (default branch and tags, as the example's
+        // `register_on` says), never on a dotenv result.
+        let gates: Vec<Option<&str>> = register.rules.iter().map(|r| r.if_.as_deref()).collect();
+        assert_eq!(
+            gates,
+            [
+                Some(mlops::compile::lower::ON_DEFAULT_BRANCH),
+                Some(mlops::compile::lower::ON_TAG)
+            ]
         );
         assert_eq!(
             register.resource_group.as_deref(),
@@ -445,9 +452,14 @@ fn models_are_parallel_with_unique_jobs() {
 fn no_job_uses_dotenv_variables_in_rules() {
     for dir in examples() {
         let compiled = compile_dir(&dir);
-        for (name, job) in &compiled.pipeline.jobs {
-            for rule in &job.rules {
-                assert!(rule.if_.is_none(), "{}: {name} has rules:if", dir.display());
+        // Rules see only variables that exist when GitLab creates the pipeline: predefined
+        // `CI_*` ones. The gate itself is an exit code.
+        let workflow = compiled.pipeline.workflow.iter().flat_map(|w| &w.rules);
+        let jobs = compiled.pipeline.jobs.values().flat_map(|j| &j.rules);
+        for rule in workflow.chain(jobs) {
+            let Some(cond) = &rule.if_ else { continue };
+            for var in cond.split('$').skip(1) {
+                assert!(var.starts_with("CI_"), "{}: `{cond}`", dir.display());
             }
         }
         let _ = harness::root();

@@ -27,21 +27,39 @@ fn mermaid_and_dot_of_multi_model() {
         .map(|(k, _)| k)
         .collect();
     let mut edges = 0;
+    let mut manual = 0;
     for (i, job) in jobs.iter().enumerate() {
-        assert!(mermaid.contains(&format!("  j{i}[\"{job}\"]\n")), "{job}");
+        // A manual job (wine's promote) is labelled so and reached by a dashed edge.
+        let is_manual = doc[job.as_str()]["rules"]
+            .as_array()
+            .is_some_and(|r| r.iter().all(|r| r["when"] == "manual"));
+        let (suffix, arrow) = if is_manual {
+            (" (manual)", "-.->")
+        } else {
+            ("", "-->")
+        };
+        assert!(
+            mermaid.contains(&format!("  j{i}[\"{job}{suffix}\"]\n")),
+            "{job}"
+        );
         for need in doc[job.as_str()]["needs"].as_array().into_iter().flatten() {
             let from = jobs
                 .iter()
                 .position(|j| Some(j.as_str()) == need.as_str())
                 .expect("need exists");
             assert!(
-                mermaid.contains(&format!("  j{from} --> j{i}\n")),
+                mermaid.contains(&format!("  j{from} {arrow} j{i}\n")),
                 "{need} -> {job}"
             );
             edges += 1;
+            manual += usize::from(is_manual);
         }
     }
-    assert_eq!(mermaid.matches(" --> ").count(), edges);
+    assert_eq!(manual, 1, "wine:promote needs wine:register");
+    assert_eq!(
+        mermaid.matches(" --> ").count() + mermaid.matches(" -.-> ").count(),
+        edges
+    );
 
     let (code, dot) = transcript(
         harness::mlops()

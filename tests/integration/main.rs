@@ -21,6 +21,7 @@ mod limits;
 mod lint;
 mod no_panic;
 mod precommit;
+mod promote;
 mod roundtrip;
 mod runtime;
 mod validate;

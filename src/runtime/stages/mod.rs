@@ -2,10 +2,11 @@
 //! which flatten [`crate::runtime::context::CommonArgs`]); `Settings::resolve`, a pure
 //! function that merges the flags (clap has already applied their `MLOPS_*` variables) over
 //! the model's `mlops.toml` settings; the entry point (`validate`, `train`, `evaluate`,
-//! `register`), which executes and writes one typed report through
+//! `register`, `promote`), which executes and writes one typed report through
 //! [`crate::artifacts::write_stage`]; and its error enum.
 
 pub mod evaluate;
+pub mod promote;
 pub mod register;
 pub mod train;
 pub mod validate;

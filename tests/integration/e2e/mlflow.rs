@@ -92,7 +92,15 @@ impl Mlflow {
         );
         match status {
             200 => Some(v["model_version"].clone()),
+            // MLflow 3 answers an unset alias with 400 `INVALID_PARAMETER_VALUE`, "Registered
+            // model alias <alias> not found."
             404 => None,
+            400 if v["message"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("not found.")) =>
+            {
+                None
+            }
             _ => panic!("registered-models/alias {model}@{alias}: {status} {v}"),
         }
     }

@@ -34,6 +34,7 @@ mod gitlab;
 mod mlflow;
 mod multi_model;
 mod passes;
+mod promote;
 mod shards;
 
 /// One scenario at a time: each one starts several Python processes of 10-60 s.
@@ -117,6 +118,25 @@ impl Repo {
 
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// A second working copy of the same repository, with this one's gitlab-ci-local state
+    /// (pipeline counter, artifacts): a later pipeline runs there, so this copy keeps the
+    /// artifacts of its own pipeline, as GitLab keeps each pipeline's.
+    pub(crate) fn copy(&self) -> Repo {
+        let dir = tempfile::Builder::new()
+            .prefix("mlops-e2e-")
+            .tempdir()
+            .expect("tempdir");
+        // `cp -a` keeps the symlinks that job build directories may hold.
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(self.path().join("."))
+            .arg(dir.path())
+            .status()
+            .expect("cp runs");
+        assert!(status.success(), "cp -a");
+        Repo { dir }
     }
 
     fn git(&self, args: &[&str]) -> String {
@@ -242,6 +262,17 @@ pub(crate) enum Vars {
 
 /// Runs the repository's whole pipeline with gitlab-ci-local against the suite's servers.
 fn run_pipeline(repo: &Repo, srv: &Servers, extra: &[(&str, &str)], how: Vars) -> Pipeline {
+    run_pipeline_args(repo, srv, extra, how, &[])
+}
+
+/// [`run_pipeline`] with more gitlab-ci-local arguments (job names, `--manual JOB`).
+fn run_pipeline_args(
+    repo: &Repo,
+    srv: &Servers,
+    extra: &[(&str, &str)],
+    how: Vars,
+    args: &[&str],
+) -> Pipeline {
     let mut vars: Vec<(String, String)> = vec![
         ("CI_API_V4_URL".into(), srv.api.clone()),
         ("CI_PROJECT_ID".into(), "1".into()),
@@ -256,11 +287,11 @@ fn run_pipeline(repo: &Repo, srv: &Servers, extra: &[(&str, &str)], how: Vars) -
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
-    gitlab_ci_local(repo, &srv.gcl, &vars, how, &[])
+    gitlab_ci_local(repo, &srv.gcl, &vars, how, args)
 }
 
 /// Runs gitlab-ci-local in the repository with exactly these CI/CD variables; `jobs` names
-/// the jobs to run (all when empty).
+/// the jobs to run (all when empty) and may hold other arguments (`--manual JOB`).
 pub(crate) fn gitlab_ci_local(
     repo: &Repo,
     gcl: &Path,

@@ -58,10 +58,10 @@ fn existing(
         // No search on GitLab, and a version's `run_id` is its own candidate: the run is
         // known by the `mlops.run_id` tag. Register jobs are serialized per model
         // (resource_group), so a retry's own version is the latest one.
+        // The table the new version copies includes the promotions made since the latest
+        // version was registered.
         Flavour::Gitlab => {
-            let latest = client
-                .latest_version(name)?
-                .map(|v| VersionRef::from_version(&v, flavour));
+            let latest = alias::latest_with_promotions(client, name)?;
             let ours = latest
                 .clone()
                 .filter(|v| v.run_id.as_deref() == Some(run_id));
