@@ -31,6 +31,7 @@ mod data_fails;
 mod dvc_s3;
 mod gate_fails;
 mod gitlab;
+mod merge_request;
 mod mlflow;
 mod multi_model;
 mod passes;
@@ -319,7 +320,15 @@ pub(crate) fn gitlab_ci_local(
         std::fs::write(repo.path().join(".gitlab-ci-local-variables.yml"), yaml)
             .expect("write variables file");
     }
-    cmd.args(["--ignore-predefined-vars", "CI_API_V4_URL,CI_PROJECT_ID"])
+    // Our CI_* variables replace gitlab-ci-local's predefined ones (a merge-request
+    // pipeline's source and branch, GitLab's API URL).
+    let mut ignore: Vec<&str> = vec!["CI_API_V4_URL", "CI_PROJECT_ID"];
+    for (k, _) in vars {
+        if k.starts_with("CI_") && !ignore.contains(&k.as_str()) {
+            ignore.push(k);
+        }
+    }
+    cmd.args(["--ignore-predefined-vars", &ignore.join(",")])
         .env("PATH", harness::test_path())
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
