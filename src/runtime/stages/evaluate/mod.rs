@@ -2,6 +2,7 @@
 //! ([`crate::runtime::gate`]); writes `evaluate.json`, `evaluate.junit.xml`, `evaluate.env`
 //! and `metrics.txt`.
 
+mod page;
 mod settings;
 
 use clap::Args;
@@ -58,6 +59,9 @@ pub struct EvaluateArgs {
     /// The tracking URI (instead of `MLFLOW_TRACKING_URI` / `[mlflow] tracking_uri`).
     #[arg(long)]
     pub tracking_uri: Option<String>,
+    /// Leave the report page (`report.html`) as validate wrote it, without the gates.
+    #[arg(long, env = "MLOPS_NO_HTML")]
+    pub no_html: bool,
 }
 
 /// Why the gates could not be decided, or did not pass.
@@ -184,6 +188,9 @@ pub fn evaluate(args: &EvaluateArgs, ctx: &Context) -> Result<(), Error> {
         exit: decision.exit().code(),
     };
     artifacts::write_stage(&ctx.report_dir, Stage::Evaluate, &report, &files)?;
+    if !args.no_html {
+        page::render(ctx, &report);
+    }
     match decision.status {
         Verdict::Pass => {
             log::info("gates passed");
