@@ -9,11 +9,11 @@ use indexmap::IndexMap;
 use crate::config::raw::InstallMode;
 use crate::config::resolved::DEFAULT_IMAGE_BASE;
 use crate::config::{Model, Project};
+use crate::gitlab::expose;
 use crate::gitlab::ir::{
     Artifacts, AutoCancel, Cache, CacheKey, Defaults, Environment, Job, Need, Pipeline, Reports,
     Retry, Rule, Workflow,
 };
-use crate::gitlab::expose;
 use crate::gitlab::limits::MAX_RETRY;
 use crate::stage::Stage;
 
@@ -196,9 +196,7 @@ fn stage_job(project: &Project, model: &Model, stage: Stage) -> Job {
             expire_in: Some(project.artifacts_expire_in.clone()),
             // The directory, not the page alone: later jobs need the other reports, so the
             // merge request link opens the job's artifacts (docs/pipeline.md).
-            expose_as: files
-                .page
-                .map(|_| expose::label(REPORT_LINK, &model.name)),
+            expose_as: files.page.map(|_| expose::label(REPORT_LINK, &model.name)),
             paths: vec![format!("{dir}/")],
             reports: Some(reports),
         }),

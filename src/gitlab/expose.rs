@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 
-use super::limits::{MAX_EXPOSED_JOBS, MAX_EXPOSE_AS};
+use super::limits::{MAX_EXPOSE_AS, MAX_EXPOSED_JOBS};
 use super::semantics::jobs;
 use super::violation::{Code, Violation, pointer_segment};
 
@@ -139,7 +139,12 @@ mod tests {
 
     #[test]
     fn names_follow_gitlabs_regex() {
-        for ok in ["mlops report wine-classifier", "_x", "9 a_b-c", &"a".repeat(100)] {
+        for ok in [
+            "mlops report wine-classifier",
+            "_x",
+            "9 a_b-c",
+            &"a".repeat(100),
+        ] {
             assert!(valid_name(ok), "{ok}");
         }
         for bad in ["", " x", "-x", "a.b", "a/b", "é", "a\n", &"a".repeat(101)] {
@@ -175,14 +180,21 @@ mod tests {
         );
         assert_eq!(
             codes(&json!({"artifacts": {"expose_as": "r", "paths": ["$D/", "./f"]}})),
-            [(Code::ExposeAsHidden, Warning), (Code::ExposeAsHidden, Warning)]
+            [
+                (Code::ExposeAsHidden, Warning),
+                (Code::ExposeAsHidden, Warning)
+            ]
         );
         let mut doc = json!({});
         for i in 0..11 {
-            doc[format!("j{i}")] = json!({"script": ["x"], "artifacts": {"expose_as": "r", "paths": ["f"]}});
+            doc[format!("j{i}")] =
+                json!({"script": ["x"], "artifacts": {"expose_as": "r", "paths": ["f"]}});
         }
         let v = check_count(&doc).unwrap();
-        assert_eq!((v.code, v.pointer.as_str()), (Code::TooManyExposed, "/j10/artifacts/expose_as"));
+        assert_eq!(
+            (v.code, v.pointer.as_str()),
+            (Code::TooManyExposed, "/j10/artifacts/expose_as")
+        );
         doc.as_object_mut().unwrap().remove("j10");
         assert!(check_count(&doc).is_none());
     }

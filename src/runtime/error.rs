@@ -102,9 +102,9 @@ impl Error {
             Error::Suite(e) => Some(e.hint.clone()),
             Error::Check(e) => Some(e.hint.clone()),
             Error::Write(e) => e.hint().map(str::to_owned),
-            Error::Page(WritePageError::Io { .. }) => Some(
-                "check the `--html` path and its permissions, or pass `--no-html`".to_owned(),
-            ),
+            Error::Page(WritePageError::Io { .. }) => {
+                Some("check the `--html` path and its permissions, or pass `--no-html`".to_owned())
+            }
             Error::Page(WritePageError::Page(_)) => Some(
                 "run `mlops run validate` again to write its reports, or pass `--no-html`"
                     .to_owned(),

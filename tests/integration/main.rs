@@ -21,6 +21,7 @@ mod limits;
 mod lint;
 mod no_panic;
 mod precommit;
+mod report_page;
 mod roundtrip;
 mod runtime;
 mod validate;

@@ -243,10 +243,11 @@ pub fn render(meta: &Meta, inputs: &Inputs<'_>) -> Result<String, PageError> {
     let ctx = Context {
         model: meta.model.clone(),
         commit_sha: meta.commit_sha.clone(),
-        commit_short_sha: meta
-            .commit_short_sha
-            .clone()
-            .or_else(|| meta.commit_sha.as_ref().map(|s| s.chars().take(8).collect())),
+        commit_short_sha: meta.commit_short_sha.clone().or_else(|| {
+            meta.commit_sha
+                .as_ref()
+                .map(|s| s.chars().take(8).collect())
+        }),
         pipeline_id: meta.pipeline_id.clone(),
         pipeline_url: link(meta.pipeline_url.as_deref()),
         job_name: meta.job_name.clone(),

@@ -401,10 +401,7 @@ pub fn column_cards(v: &ValidateView, plots: &PlotsView) -> Vec<ColumnCard> {
                 DriftLine {
                     score_kind: if p_value { "p-value" } else { "distance" },
                     score: d.score.map_or("-".into(), num),
-                    rule: format!(
-                        "drift when {cmp} {}",
-                        d.threshold.map_or("-".into(), num)
-                    ),
+                    rule: format!("drift when {cmp} {}", d.threshold.map_or("-".into(), num)),
                     test,
                 }
             });

@@ -29,7 +29,13 @@ pub fn esc(s: &str) -> String {
 /// A number for people: up to four significant decimals, scientific outside [1e-3, 1e6).
 pub fn num(x: f64) -> String {
     if !x.is_finite() {
-        return if x.is_nan() { "NaN".into() } else if x > 0.0 { "∞".into() } else { "-∞".into() };
+        return if x.is_nan() {
+            "NaN".into()
+        } else if x > 0.0 {
+            "∞".into()
+        } else {
+            "-∞".into()
+        };
     }
     let a = x.abs();
     if a != 0.0 && !(1e-3..1e6).contains(&a) {
@@ -116,7 +122,9 @@ fn histogram(name: &str, edges: &[f64], reference: &[u64], current: &[u64]) -> S
     let _ = write!(
         s,
         "<svg class=\"plot\" viewBox=\"0 0 320 140\" role=\"img\" aria-label=\"{}\"><title>{}</title>{LEGEND}",
-        esc(&format!("{name}: histogram of reference and current shares")),
+        esc(&format!(
+            "{name}: histogram of reference and current shares"
+        )),
         esc(&format!(
             "{name}: share of rows per bin, reference (filled) against current (outlined)"
         )),
@@ -171,7 +179,9 @@ fn bars(name: &str, rows: &[(String, u64, u64)]) -> String {
         s,
         "<svg class=\"plot\" viewBox=\"0 0 320 {}\" role=\"img\" aria-label=\"{}\"><title>{}</title>{LEGEND}",
         c(h),
-        esc(&format!("{name}: bars of reference and current shares per value")),
+        esc(&format!(
+            "{name}: bars of reference and current shares per value"
+        )),
         esc(&format!(
             "{name}: share of rows per value, reference (filled) against current (outlined)"
         )),
@@ -181,7 +191,11 @@ fn bars(name: &str, rows: &[(String, u64, u64)]) -> String {
         let _ = write!(
             s,
             "<g><title>{}</title><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect class=\"r\" x=\"{x0}\" y=\"{}\" width=\"{}\" height=\"6\"/><rect class=\"c\" x=\"{x0}\" y=\"{}\" width=\"{}\" height=\"6\"/></g>",
-            esc(&format!("{label}: reference {}, current {}", pct(*r, tr), pct(*k, tc))),
+            esc(&format!(
+                "{label}: reference {}, current {}",
+                pct(*r, tr),
+                pct(*k, tc)
+            )),
             c(x0 - 4.0),
             c(y + 10.0),
             esc(&cut(label, 18)),
@@ -204,7 +218,11 @@ pub fn gate(metric: &str, value: Option<f64>, threshold: f64, production: Option
         .collect();
     let lo = points.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = points.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let pad = if hi > lo { (hi - lo) * 0.15 } else { lo.abs().max(1.0) * 0.1 };
+    let pad = if hi > lo {
+        (hi - lo) * 0.15
+    } else {
+        lo.abs().max(1.0) * 0.1
+    };
     let (lo, hi) = (lo - pad, hi + pad);
     let (x0, pw) = (16.0, W - 32.0);
     let at = |v: f64| x0 + (v - lo) / (hi - lo) * pw;

@@ -12,8 +12,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::column::{Dtype, Values};
-use super::plot::{self, Plot};
 use super::kinds::{infer, name as kind_name};
+use super::plot::{self, Plot};
 use super::sort_key::{aligned, counts};
 use super::{Column, Table};
 use crate::config::raw::ColumnKind;

@@ -137,7 +137,10 @@ mod tests {
             panic!("bars");
         };
         assert_eq!(labels.len(), 20);
-        assert_eq!((labels[0].as_str(), current[0], reference[0]), ("new", 1000, 0));
+        assert_eq!(
+            (labels[0].as_str(), current[0], reference[0]),
+            ("new", 1000, 0)
+        );
         assert_eq!(labels[1], "c00");
         let other = other.unwrap();
         assert_eq!(other.categories, 6);

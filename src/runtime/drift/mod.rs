@@ -203,7 +203,9 @@ pub fn numeric_drift_binned(
     let (r, c) = numeric::sorted_pair(reference, current);
     let score = match (test, norm) {
         (StatTest::Ks, _) => ks::ks_2samp_sorted(&r, &c),
-        (StatTest::Wasserstein, Some(norm)) => wasserstein::wasserstein_distance_sorted(&r, &c) / norm,
+        (StatTest::Wasserstein, Some(norm)) => {
+            wasserstein::wasserstein_distance_sorted(&r, &c) / norm
+        }
         _ => unreachable!("select gives ks or wasserstein for more than 5 values"),
     };
     let plot = bins.map(|b| histogram::histogram(&r, &c, b));

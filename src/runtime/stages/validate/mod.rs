@@ -56,7 +56,12 @@ pub struct ValidateArgs {
     #[arg(long, env = "MLOPS_FORMAT", value_enum)]
     pub format: Option<Format>,
     /// Write the report page here instead of `report.html` in the report directory.
-    #[arg(long, value_name = "PATH", env = "MLOPS_HTML", conflicts_with = "no_html")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "MLOPS_HTML",
+        conflicts_with = "no_html"
+    )]
     pub html: Option<PathBuf>,
     /// Write no report page (`report.html`, `validate.plots.json`).
     #[arg(long, env = "MLOPS_NO_HTML")]
