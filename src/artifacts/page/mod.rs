@@ -295,3 +295,76 @@ pub enum WritePageError {
         source: std::io::Error,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn validate() -> Value {
+        json!({
+            "status": "passed", "data": "d.csv", "reference": "r.csv", "rows": 3,
+            "columns": {"x": {"kind": "num", "dtype": "float64", "null_count": 0,
+                "null_ratio": 0.0, "max_null_ratio": 0.05, "null_status": "passed",
+                "at_threshold": false}},
+            "drift": {"dataset_drift": false, "share_of_drifted_columns": 0.0,
+                "number_of_columns": 1, "number_of_drifted_columns": 0, "drift_share": 0.5,
+                "columns": {"x": {"kind": "num", "status": "tested", "stattest": "ks",
+                    "score": 0.5, "threshold": 0.05, "drift_detected": false}}},
+            "expectations": [], "checks": []
+        })
+    }
+
+    #[test]
+    fn evaluate_adds_the_gates_and_their_chart() {
+        let v = validate();
+        let plots = json!({"columns": {"x": {"type": "histogram", "edges": [0.0, 1.0, 2.0],
+            "reference": [1, 2], "current": [2, 1]}}});
+        let e = json!({"status": "fail", "run_id": "abc", "metric": "accuracy", "value": 0.8,
+            "threshold": 0.85, "higher_is_better": true,
+            "production": {"alias": "production", "version": "3", "run_id": "p", "value": 0.9},
+            "gates": [{"name": "threshold", "status": "fail", "message": "0.8 < 0.85",
+                "required": 0.85}]});
+        let meta = Meta {
+            model: Some("wine".into()),
+            job_url: Some("javascript:alert(1)".into()),
+            ..Meta::default()
+        };
+        let inputs = Inputs {
+            validate: Some(&v),
+            plots: Some(&plots),
+            evaluate: Some(&e),
+            run_url: Some("https://mlflow.example/#/runs/abc".into()),
+        };
+        let html = render(&meta, &inputs).unwrap();
+        assert!(html.contains("id=\"overall\">✗ failed"), "{html}");
+        assert!(html.contains("Quality gates: <span class=\"v bad\">✗ failed"));
+        assert!(html.contains("<svg class=\"plot gate\""));
+        assert!(html.contains("● accuracy 0.8") && html.contains("◆ production 0.9"));
+        assert!(html.contains("threshold 0.85"));
+        assert!(html.contains("<td>threshold</td>"));
+        assert!(html.contains(
+            "href=\"https:&#x2f;&#x2f;mlflow.example&#x2f;#&#x2f;runs&#x2f;abc\">abc</a>"
+        ));
+        // only http(s) becomes a link
+        assert!(!html.contains("javascript:"));
+        assert_eq!(html.matches("<svg class=\"plot\"").count(), 1);
+        assert_eq!(render(&meta, &inputs).unwrap(), html, "deterministic");
+    }
+
+    #[test]
+    fn a_foreign_file_is_an_input_error() {
+        let bad = json!({"status": 3});
+        let Err(PageError::Input { file, .. }) = render(
+            &Meta::default(),
+            &Inputs {
+                validate: Some(&bad),
+                ..Inputs::default()
+            },
+        ) else {
+            panic!("refused");
+        };
+        assert_eq!(file, "validate.json");
+    }
+}
