@@ -226,6 +226,16 @@ pub fn gate(metric: &str, value: Option<f64>, threshold: f64, production: Option
     let (lo, hi) = (lo - pad, hi + pad);
     let (x0, pw) = (16.0, W - 32.0);
     let at = |v: f64| x0 + (v - lo) / (hi - lo) * pw;
+    // labels near an end grow inwards, so none is cut by the view box
+    let anchor = |x: f64| {
+        if x < 80.0 {
+            "start"
+        } else if x > W - 80.0 {
+            "end"
+        } else {
+            "middle"
+        }
+    };
     let mut s = String::new();
     let _ = write!(
         s,
@@ -241,7 +251,8 @@ pub fn gate(metric: &str, value: Option<f64>, threshold: f64, production: Option
     );
     let _ = write!(
         s,
-        "<path class=\"th\" d=\"M{x} 26V54\"/><text x=\"{x}\" y=\"70\" text-anchor=\"middle\">threshold {}</text>",
+        "<path class=\"th\" d=\"M{x} 26V54\"/><text x=\"{x}\" y=\"70\" text-anchor=\"{}\">threshold {}</text>",
+        anchor(at(threshold)),
         esc(&num(threshold)),
         x = c(at(threshold)),
     );
@@ -249,9 +260,10 @@ pub fn gate(metric: &str, value: Option<f64>, threshold: f64, production: Option
         let x = at(p);
         let _ = write!(
             s,
-            "<path class=\"pr\" d=\"M{} 40l6 -6l6 6l-6 6z\"/><text x=\"{}\" y=\"58\" text-anchor=\"middle\">◆ production {}</text>",
+            "<path class=\"pr\" d=\"M{} 40l6 -6l6 6l-6 6z\"/><text x=\"{}\" y=\"58\" text-anchor=\"{}\">◆ production {}</text>",
             c(x - 6.0),
             c(x),
+            anchor(x),
             esc(&num(p)),
         );
     }
@@ -259,9 +271,10 @@ pub fn gate(metric: &str, value: Option<f64>, threshold: f64, production: Option
         let x = at(v);
         let _ = write!(
             s,
-            "<circle class=\"va\" cx=\"{}\" cy=\"40\" r=\"6\"/><text x=\"{}\" y=\"20\" text-anchor=\"middle\">● {} {}</text>",
+            "<circle class=\"va\" cx=\"{}\" cy=\"40\" r=\"6\"/><text x=\"{}\" y=\"20\" text-anchor=\"{}\">● {} {}</text>",
             c(x),
             c(x),
+            anchor(x),
             esc(metric),
             esc(&num(v)),
         );
