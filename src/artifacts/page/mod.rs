@@ -173,7 +173,7 @@ pub fn render(meta: &Meta, inputs: &Inputs<'_>) -> Result<String, PageError> {
         .map(|v| v.status.as_str())
         .chain(evaluate.iter().map(|e| e.status.as_str()))
         .collect();
-    let overall = if statuses.iter().any(|s| *s == "error") {
+    let overall = if statuses.contains(&"error") {
         Verdict::of_status("error")
     } else if statuses.iter().any(|s| matches!(*s, "failed" | "fail")) {
         Verdict::of_status("failed")

@@ -97,7 +97,7 @@ pub fn categories(
     }
     let mut rows: Vec<(&Key, (u64, u64))> = all.into_iter().collect();
     // most frequent over both sides first; ties keep the sorted key order (stable sort)
-    rows.sort_by(|a, b| (b.1.0 + b.1.1).cmp(&(a.1.0 + a.1.1)));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1.0 + r.1.1));
     let label = |k: &Key| match k {
         Key::Num(x) if booleans => if *x == 0.0 { "False" } else { "True" }.to_owned(),
         Key::Num(x) => number(*x),

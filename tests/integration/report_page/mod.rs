@@ -4,6 +4,7 @@
 
 mod chromium;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -163,13 +164,14 @@ pub fn hostile_data(dir: &Path) {
         let mut text = header.join(",") + "\n";
         for i in 0..300 {
             let cat = ["<i>x</i>", "\"y\"", "z&amp;"][(i + shift) % 3];
-            text.push_str(&format!(
-                "{},{},{},{}\n",
+            let _ = writeln!(
+                text,
+                "{},{},{},{}",
                 f64::from(i32::try_from((i * 37 + shift * 11) % 101).unwrap_or(0)) / 3.0,
                 quote(cat),
                 (i + shift) % 4,
                 i % 50 + shift
-            ));
+            );
         }
         std::fs::write(dir.join(file), text).expect("write csv");
     }
