@@ -109,6 +109,9 @@ fn page_is_self_contained() {
 fn no_html_writes_no_page_and_html_moves_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
     std::fs::copy(fx("nulls_200.csv"), tmp.path().join("d.csv")).expect("copy");
+    // an earlier run's plot data is removed with the page off
+    std::fs::create_dir(tmp.path().join("reports")).expect("mkdir");
+    std::fs::write(tmp.path().join("reports/validate.plots.json"), "{}").expect("write");
     let out = validate_in(tmp.path(), &["--data", "d.csv", "--no-html"]);
     assert!(
         matches!(out.status.code(), Some(0 | 1)),

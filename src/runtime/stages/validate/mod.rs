@@ -128,6 +128,10 @@ pub fn validate(args: &ValidateArgs, ctx: &Context) -> Result<(), Error> {
     };
     artifacts::write_stage(&ctx.report_dir, Stage::Validate, &report, &files)?;
     let page = html.map(|path| write_page(&path, &report, ctx));
+    if args.no_html {
+        // plots of an earlier run would end up on evaluate's page next to these results
+        let _ = std::fs::remove_file(ctx.report_dir.join(page::PLOTS_FILE));
+    }
     let failed: Vec<String> = report
         .checks
         .iter()
