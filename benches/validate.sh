@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of `mlops run validate` against pandas, Evidently and Great Expectations on
-# 1,000,000 rows x 20 columns (~170 MB of CSV per file), side by side in one run.
+# 1,000,000 rows x 20 columns (~170 MB of CSV per file), side by side in one run, and of the
+# report page's cost (drift with the page against --no-html, interleaved; PAGE_RUNS=3 runs each, median and best).
 # Usage: benches/validate.sh [ROWS]   (needs `scripts/harness-install.sh --reference`)
+#        PAGE_ONLY=1 benches/validate.sh   (the report page's cost alone; needs pandas only)
 # Prints wall time and peak RSS (from /usr/bin/time -v) of each command.
 # Figures and conditions: docs/benchmarks.md.
 set -euo pipefail
@@ -30,6 +32,7 @@ run() { # NAME CMD...
   printf '%-28s wall %10s   peak RSS %8.1f MiB\n' "$name" "$wall" "$(echo "$rss/1024" | bc -l)"
 }
 
+if [[ "${PAGE_ONLY:-}" != 1 ]]; then
 echo "== schema + nulls (current only)"
 run mlops_nulls "$BIN" run validate --data "$OUT/cur.csv" --required-columns f0,i0,s0 --report-dir "$OUT/r_nulls"
 run pandas_nulls "$PY" benches/validate_pandas.py "$OUT/cur.csv"
@@ -38,6 +41,35 @@ run mlops_drift "$BIN" run validate --data "$OUT/cur.csv" --reference "$OUT/ref.
 if [[ "${SKIP_EVIDENTLY:-}" != 1 ]]; then
   run evidently_drift "$PY" benches/validate_evidently.py "$OUT/cur.csv" "$OUT/ref.csv"
 fi
+fi
+echo "== report page: drift with the page (default) and with --no-html, interleaved ${PAGE_RUNS:-3} times"
+secs() { # h:mm:ss or m:ss.cc -> seconds
+  awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }' <<<"$1"
+}
+cpu() { # user + system seconds of one run
+  awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$OUT/$1.time"
+}
+page_on=(); page_off=(); cpu_on=(); cpu_off=()
+for i in $(seq "${PAGE_RUNS:-3}"); do
+  run "mlops_page_on_$i" "$BIN" run validate --data "$OUT/cur.csv" --reference "$OUT/ref.csv" --report-dir "$OUT/r_page_on"
+  page_on+=("$(secs "$(grep "Elapsed (wall clock)" "$OUT/mlops_page_on_$i.time" | awk '{print $NF}')")")
+  cpu_on+=("$(cpu "mlops_page_on_$i")")
+  run "mlops_page_off_$i" "$BIN" run validate --data "$OUT/cur.csv" --reference "$OUT/ref.csv" --report-dir "$OUT/r_page_off" --no-html
+  page_off+=("$(secs "$(grep "Elapsed (wall clock)" "$OUT/mlops_page_off_$i.time" | awk '{print $NF}')")")
+  cpu_off+=("$(cpu "mlops_page_off_$i")")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+least() { printf '%s\n' "$@" | sort -g | head -1; }
+on=$(median "${page_on[@]}"); off=$(median "${page_off[@]}")
+printf 'median wall: page on %ss, page off %ss, cost %+.1f %%\n' \
+  "$on" "$off" "$(echo "($on - $off) * 100 / $off" | bc -l)"
+on=$(median "${cpu_on[@]}"); off=$(median "${cpu_off[@]}")
+printf 'median CPU (user + sys): page on %ss, page off %ss, cost %+.1f %%\n' \
+  "$on" "$off" "$(echo "($on - $off) * 100 / $off" | bc -l)"
+on=$(least "${page_on[@]}"); off=$(least "${page_off[@]}")
+printf 'best wall:   page on %ss, page off %ss, cost %+.1f %%; report.html %s bytes\n' \
+  "$on" "$off" "$(echo "($on - $off) * 100 / $off" | bc -l)" "$(wc -c < "$OUT/r_page_on/report.html")"
+[[ "${PAGE_ONLY:-}" == 1 ]] && exit 0
 echo "== expectations suite (11 expectations)"
 run mlops_suite "$BIN" run validate --data "$OUT/cur.csv" --expectations benches/validate_suite.json --max-null-ratio 1 --report-dir "$OUT/r_suite"
 run ge_suite "$PY" benches/validate_ge.py "$OUT/cur.csv" benches/validate_suite.json

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the tests drive, pinned (docs/development.md, "The test harness"):
 # a Python venv built with uv (MLflow, DVC + S3, moto, pre-commit, scikit-learn, pandas),
-# gitlab-ci-local with Node 22 from npm, and rsync. Idempotent: a warm run takes seconds.
+# gitlab-ci-local with Node 22 from npm, rsync, ruby and chromium. Idempotent: a warm run takes seconds.
 # Usage: scripts/harness-install.sh [--reference]   (--reference adds evidently + great_expectations)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,9 +37,12 @@ fi
 missing=()
 command -v rsync >/dev/null || missing+=(rsync)
 command -v ruby >/dev/null || missing+=(ruby) # GitLab's parsed-size measure (tests/integration/limits.rs)
+# Debian's headless browser for the report page tests (tests/integration/report_page/chromium.rs)
+command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null
+    apt-get update -qq >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "${missing[*]} missing and this is not root: install ${missing[*]}" >&2
     exit 1

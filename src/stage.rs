@@ -32,6 +32,8 @@ pub struct ReportFiles {
     pub annotations: Option<&'static str>,
     /// The stage's JSON summary.
     pub json: &'static str,
+    /// The report page it writes, which the merge request links (`artifacts:expose_as`).
+    pub page: Option<&'static str>,
 }
 
 impl Stage {
@@ -56,13 +58,14 @@ impl Stage {
     }
 
     /// The stages of the same model whose jobs this one needs: train's dotenv carries the
-    /// run id to evaluate and register, register runs only after the gate passed, and promote
-    /// reads the version register wrote into its dotenv report.
+    /// run id to evaluate and register, evaluate renders the report page again from
+    /// validate's results, register runs only after the gate passed, and promote reads the
+    /// version register wrote into its dotenv report.
     pub fn needs(self) -> &'static [Stage] {
         match self {
             Stage::Validate => &[],
             Stage::Train => &[Stage::Validate],
-            Stage::Evaluate => &[Stage::Train],
+            Stage::Evaluate => &[Stage::Validate, Stage::Train],
             Stage::Register => &[Stage::Train, Stage::Evaluate],
             Stage::Promote => &[Stage::Register],
         }
@@ -74,6 +77,7 @@ impl Stage {
             Stage::Validate => ReportFiles {
                 junit: Some("validate.junit.xml"),
                 json: "validate.json",
+                page: Some("report.html"),
                 ..ReportFiles::default()
             },
             Stage::Train => ReportFiles {
@@ -87,6 +91,7 @@ impl Stage {
                 junit: Some("evaluate.junit.xml"),
                 metrics: Some("metrics.txt"),
                 json: "evaluate.json",
+                page: Some("report.html"),
                 ..ReportFiles::default()
             },
             Stage::Register => ReportFiles {

@@ -1,5 +1,6 @@
 //! Free-text templates (minijinja, strict undefined), embedded in the binary: the file
-//! banner, shell bodies and the Python bootstrap. They never hold YAML structure.
+//! banner, shell bodies, the Python bootstrap and the report page (`report.html`, HTML
+//! autoescaped). They never hold YAML structure.
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, Value};
@@ -8,6 +9,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("banner.txt", include_str!("../templates/banner.txt.j2")),
     ("mlops.toml", include_str!("../templates/mlops.toml.j2")),
     ("bootstrap.py", include_str!("../templates/bootstrap.py.j2")),
+    // `.html`: minijinja escapes every value for HTML unless it is marked safe.
+    ("report.html", include_str!("../templates/report.html.j2")),
 ];
 
 fn environment() -> Result<Environment<'static>, minijinja::Error> {

@@ -9,6 +9,7 @@ pub mod annotations;
 pub mod dotenv;
 pub mod junit;
 pub mod openmetrics;
+pub mod page;
 
 use std::path::{Path, PathBuf};
 

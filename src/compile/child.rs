@@ -97,6 +97,7 @@ pub fn parent(project: &Project, opts: &ParentOptions) -> Pipeline {
             artifacts: Some(Artifacts {
                 when: None,
                 expire_in: Some(project.artifacts_expire_in.clone()),
+                expose_as: None,
                 paths: files.clone(),
                 reports: None,
             }),
@@ -208,5 +209,13 @@ pub fn filtered_pipeline(project: &Project, opts: &LowerOptions, keep: &[String]
     };
     let mut p = lower::lower(&filtered, opts);
     p.variables.shift_remove(lower::FINGERPRINT_VAR);
+    // A merge request links the exposed artifacts of its own pipeline's jobs only, never a
+    // child's (docs/pipeline.md, "The report link"); a shard of many models would only
+    // overrun the ten links it could show.
+    for job in p.jobs.values_mut() {
+        if let Some(a) = &mut job.artifacts {
+            a.expose_as = None;
+        }
+    }
     p
 }

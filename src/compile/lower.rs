@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 use crate::config::raw::{InstallMode, RegisterOn};
 use crate::config::resolved::DEFAULT_IMAGE_BASE;
 use crate::config::{Model, Project};
+use crate::gitlab::expose;
 use crate::gitlab::ir::{
     Artifacts, AutoCancel, Cache, CacheKey, Defaults, Environment, Job, Need, Pipeline, Reports,
     Retry, Rule, Workflow,
@@ -29,6 +30,8 @@ pub const RETRY_WHEN: [&str; 5] = [
     "scheduler_failure",
     "data_integrity_failure",
 ];
+/// The merge request link to a model's report page: this, then the model name.
+pub const REPORT_LINK: &str = "mlops report ";
 /// The variable that carries the structural fingerprint.
 pub const FINGERPRINT_VAR: &str = "MLOPS_FINGERPRINT";
 
@@ -198,6 +201,9 @@ fn stage_job(project: &Project, model: &Model, stage: Stage) -> Job {
         artifacts: Some(Artifacts {
             when: Some("always".to_owned()),
             expire_in: Some(project.artifacts_expire_in.clone()),
+            // The directory, not the page alone: later jobs need the other reports, so the
+            // merge request link opens the job's artifacts (docs/pipeline.md).
+            expose_as: files.page.map(|_| expose::label(REPORT_LINK, &model.name)),
             paths: vec![format!("{dir}/")],
             reports: Some(reports),
         }),

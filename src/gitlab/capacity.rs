@@ -1,6 +1,6 @@
 //! GitLab's limits on a whole file, beyond its schema: the parsed size and nesting depth
 //! ("The parsed YAML is too big", [`super::deep_size`]), the deployment jobs of one pipeline,
-//! and the paths of one `rules:changes`. The compiler runs these on the text it is about to
+//! the paths of one `rules:changes`, and the jobs a merge request links (`expose_as`). The compiler runs these on the text it is about to
 //! write and `mlops lint` on any file; `docs/limits.md` explains each limit and its way out.
 
 use serde_json::Value;
@@ -20,6 +20,7 @@ pub fn check(root: &Node, json: &Value) -> Vec<Violation> {
     let mut out = check_size(deep_size::measure(root));
     out.extend(check_deployments(json));
     out.extend(check_changes(json));
+    out.extend(super::expose::check_count(json));
     out
 }
 

@@ -188,6 +188,9 @@ pub struct Artifacts {
     /// `expire_in:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_in: Option<String>,
+    /// `expose_as:`: the link's name in the merge request ([`super::expose`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expose_as: Option<String>,
     /// `paths:`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,

@@ -8,6 +8,11 @@ pub const MAX_NEEDS: usize = 50;
 pub const MAX_NAME: usize = 255;
 /// The most paths or globs one `rules:changes` may list.
 pub const MAX_CHANGES: usize = 50;
+/// Longest `artifacts:expose_as` (`lib/gitlab/ci/config/entry/artifacts.rb`).
+pub const MAX_EXPOSE_AS: usize = 100;
+/// Exposing jobs a merge request shows (`MAX_EXPOSED_ARTIFACTS` in
+/// `app/services/ci/find_exposed_artifacts_service.rb`).
+pub const MAX_EXPOSED_JOBS: usize = 10;
 /// The highest `retry:max`.
 pub const MAX_RETRY: u8 = 2;
 /// Top-level keys that are not jobs.

@@ -141,6 +141,7 @@ fn check_job(
             format!("job `{name}` has no `script`, `run` or `trigger`"),
         ));
     }
+    super::expose::check_job(&at, name, job, out);
     let needs = needs_of(job);
     if needs.len() > MAX_NEEDS {
         out.push(Violation::error(

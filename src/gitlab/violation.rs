@@ -52,6 +52,14 @@ pub enum Code {
     TooManyDeployments,
     /// A `rules:changes` lists more paths than GitLab allows.
     TooManyChanges,
+    /// An `artifacts:expose_as` name GitLab refuses.
+    ExposeAsName,
+    /// `artifacts:expose_as` without `paths`, or with a glob in them.
+    ExposeAsPaths,
+    /// An exposed path GitLab accepts but never shows (a variable, `./`).
+    ExposeAsHidden,
+    /// More jobs use `expose_as` than a merge request shows.
+    TooManyExposed,
 }
 
 impl Code {
@@ -76,6 +84,10 @@ impl Code {
             Code::TooDeep => "too-deep",
             Code::TooManyDeployments => "too-many-deployments",
             Code::TooManyChanges => "too-many-changes",
+            Code::ExposeAsName => "expose-as-name",
+            Code::ExposeAsPaths => "expose-as-paths",
+            Code::ExposeAsHidden => "expose-as-hidden",
+            Code::TooManyExposed => "too-many-exposed",
         }
     }
 }

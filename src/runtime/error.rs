@@ -3,6 +3,7 @@
 //! with [`Error::exit`] (`docs/runtime.md`).
 
 use crate::artifacts::WriteError;
+use crate::artifacts::page::WritePageError;
 use crate::exit::Exit;
 use crate::runtime::checks::CheckError;
 use crate::runtime::context::ContextError;
@@ -47,6 +48,9 @@ pub enum Error {
     /// The reports could not be written.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The report page could not be written.
+    #[error(transparent)]
+    Page(#[from] WritePageError),
     /// `mlops run validate`.
     #[error(transparent)]
     Validate(#[from] ValidateError),
@@ -86,7 +90,8 @@ impl Error {
             | Error::Data(_)
             | Error::Suite(_)
             | Error::Check(_)
-            | Error::Write(_) => Exit::Error,
+            | Error::Write(_)
+            | Error::Page(_) => Exit::Error,
         }
     }
 
@@ -102,6 +107,13 @@ impl Error {
             Error::Suite(e) => Some(e.hint.clone()),
             Error::Check(e) => Some(e.hint.clone()),
             Error::Write(e) => e.hint().map(str::to_owned),
+            Error::Page(WritePageError::Io { .. }) => {
+                Some("check the `--html` path and its permissions, or pass `--no-html`".to_owned())
+            }
+            Error::Page(WritePageError::Page(_)) => Some(
+                "run `mlops run validate` again to write its reports, or pass `--no-html`"
+                    .to_owned(),
+            ),
             Error::Validate(e) => Some(e.hint()),
             Error::Train(e) => e.hint(),
             Error::Evaluate(e) => Some(e.hint()),

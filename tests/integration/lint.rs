@@ -23,6 +23,7 @@ fn lint_fixtures_snapshots() {
         ("good.gitlab-ci.yml", 0),
         ("cycle.yml", 1),
         ("broken-yaml.yml", 2),
+        ("expose.yml", 1),
     ];
     for (file, code) in expected {
         let (got, text) = lint(file);

@@ -22,6 +22,7 @@ mod lint;
 mod no_panic;
 mod precommit;
 mod promote;
+mod report_page;
 mod roundtrip;
 mod runtime;
 mod validate;

@@ -11,8 +11,9 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::column::Values;
+use super::column::{Dtype, Values};
 use super::kinds::{infer, name as kind_name};
+use super::plot::{self, Plot};
 use super::sort_key::{aligned, counts};
 use super::{Column, Table};
 use crate::config::raw::ColumnKind;
@@ -43,6 +44,10 @@ pub struct DriftColumn {
     /// Why the column was skipped or could not be tested.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The plot data of a tested column, when asked for (`validate.plots.json`, not
+    /// `validate.json`).
+    #[serde(skip)]
+    pub plot: Option<Plot>,
 }
 
 impl DriftColumn {
@@ -55,10 +60,11 @@ impl DriftColumn {
             threshold: None,
             drift_detected: None,
             reason: Some(reason.into()),
+            plot: None,
         }
     }
 
-    fn tested(kind: ColumnKind, d: &ColumnDrift) -> Self {
+    fn tested(kind: ColumnKind, d: &ColumnDrift, plot: Option<Plot>) -> Self {
         Self {
             kind: kind_name(kind),
             status: "tested",
@@ -67,6 +73,7 @@ impl DriftColumn {
             threshold: Some(d.threshold),
             drift_detected: Some(d.drift_detected),
             reason: None,
+            plot,
         }
     }
 }
@@ -103,12 +110,13 @@ fn numeric(col: &Column) -> Option<Vec<f64>> {
     }
 }
 
-/// One column's test, or why it could not run.
+/// One column's test (with its plot data when `plots`), or why it could not run.
 fn test_column(
     kind: ColumnKind,
     reference: &Column,
     current: &Column,
-) -> Result<ColumnDrift, String> {
+    plots: bool,
+) -> Result<(ColumnDrift, Option<Plot>), String> {
     let name = &current.name;
     let empty = |side: &str| {
         Err(format!(
@@ -132,7 +140,8 @@ fn test_column(
         if c.is_empty() {
             return empty("current");
         }
-        drift::numeric_drift(&r, &c)
+        drift::numeric_drift_binned(&r, &c, plots.then_some(drift::BINS))
+            .map(|(d, b)| (d, b.map(plot::from_binned)))
     } else {
         let (Some(r), Some(c)) = (counts(reference), counts(current)) else {
             return Err(format!(
@@ -145,13 +154,19 @@ fn test_column(
         if c.is_empty() {
             return empty("current");
         }
+        let booleans = current.dtype == Dtype::Bool;
         drift::categorical_drift(&aligned(&r, &c))
+            .map(|d| (d, plots.then(|| plot::categories(&r, &c, booleans))))
     };
     result.map_err(|e| format!("column `{name}`: {e}"))
 }
 
 /// One current column's result, and the test outcome when it was tested.
-fn column_result(reference: &Table, cur: &Column) -> (DriftColumn, Option<ColumnDrift>) {
+fn column_result(
+    reference: &Table,
+    cur: &Column,
+    plots: bool,
+) -> (DriftColumn, Option<ColumnDrift>) {
     let kind = infer(cur);
     match kind {
         ColumnKind::Datetime | ColumnKind::Unknown => (
@@ -182,18 +197,18 @@ fn column_result(reference: &Table, cur: &Column) -> (DriftColumn, Option<Column
                 ),
                 None,
             ),
-            Some(r) => match test_column(kind, r, cur) {
-                Ok(d) => (DriftColumn::tested(kind, &d), Some(d)),
+            Some(r) => match test_column(kind, r, cur, plots) {
+                Ok((d, p)) => (DriftColumn::tested(kind, &d, p), Some(d)),
                 Err(e) => (DriftColumn::not_tested(kind, "error", e), None),
             },
         },
     }
 }
 
-/// Runs the default `DataDriftPreset` column tests of `current` against `reference`.
-/// Columns are independent, so they are spread over the available cores; results keep the
-/// current data's column order.
-pub fn compare(reference: &Table, current: &Table) -> DriftReport {
+/// Runs the default `DataDriftPreset` column tests of `current` against `reference`, with
+/// each tested column's plot data when `plots`. Columns are independent, so they are spread
+/// over the available cores; results keep the current data's column order.
+pub fn compare(reference: &Table, current: &Table, plots: bool) -> DriftReport {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4);
@@ -208,7 +223,7 @@ pub fn compare(reference: &Table, current: &Table) -> DriftReport {
                         let Some(cur) = current.columns.get(i) else {
                             break;
                         };
-                        out.push((i, column_result(reference, cur)));
+                        out.push((i, column_result(reference, cur, plots)));
                     }
                     out
                 })

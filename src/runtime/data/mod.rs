@@ -10,6 +10,7 @@ pub mod csv;
 pub mod drift_columns;
 pub mod kinds;
 pub mod parquet;
+pub mod plot;
 pub mod quality;
 pub mod sort_key;
 

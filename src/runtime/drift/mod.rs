@@ -33,6 +33,7 @@
 
 pub mod chisquare;
 pub mod dataset;
+pub mod histogram;
 pub mod jensenshannon;
 pub mod ks;
 pub mod kstwo;
@@ -45,6 +46,7 @@ use serde::Serialize;
 
 pub use chisquare::chisquare_p;
 pub use dataset::{DEFAULT_DRIFT_SHARE, DatasetDrift, dataset_drift};
+pub use histogram::{BINS, Binned};
 pub use jensenshannon::{jensenshannon, jensenshannon_counts};
 pub use ks::{ks_2samp, ks_2samp_sorted};
 pub use select::{DriftKind, SMALL_REFERENCE_MAX, StatTest, select};
@@ -130,7 +132,7 @@ const FEW_VALUES: usize = 5;
 /// [`FEW_VALUES`] of them; `None` as soon as one more shows up. One pass, no sorting, and
 /// branch-free matching against the keys seen so far (unused slots hold NaN, which equals
 /// nothing).
-fn few_values(reference: &[f64], current: &[f64]) -> Option<Vec<(u64, u64)>> {
+fn few_values(reference: &[f64], current: &[f64]) -> Option<Vec<(f64, (u64, u64))>> {
     let mut keys = [f64::NAN; FEW_VALUES];
     let mut len = 0usize;
     let mut counts = [[0u64; FEW_VALUES]; 2];
@@ -157,7 +159,7 @@ fn few_values(reference: &[f64], current: &[f64]) -> Option<Vec<(u64, u64)>> {
     Some(
         order
             .into_iter()
-            .map(|t| (counts[0][t], counts[1][t]))
+            .map(|t| (keys[t], (counts[0][t], counts[1][t])))
             .collect(),
     )
 }
@@ -168,26 +170,46 @@ fn few_values(reference: &[f64], current: &[f64]) -> Option<Vec<(u64, u64)>> {
 /// `n_ref <= 1000`, Jensen-Shannon otherwise; the others with KS (`n_ref <= 1000`) or the
 /// normed Wasserstein distance.
 pub fn numeric_drift(reference: &[f64], current: &[f64]) -> Result<ColumnDrift, DriftError> {
+    numeric_drift_binned(reference, current, None).map(|(d, _)| d)
+}
+
+/// [`numeric_drift`], and with `bins` the plot data of both sides from the same pass: the
+/// value counts of a column with few values, or a histogram of the samples the test sorted.
+pub fn numeric_drift_binned(
+    reference: &[f64],
+    current: &[f64],
+    bins: Option<usize>,
+) -> Result<(ColumnDrift, Option<Binned>), DriftError> {
     check(reference, Side::Reference)?;
     check(current, Side::Current)?;
     let n_ref = reference.len();
-    if let Some(counts) = few_values(reference, current) {
-        return Ok(counts_drift(
-            select(DriftKind::Num, n_ref, counts.len()),
-            &counts,
+    if let Some(keyed) = few_values(reference, current) {
+        let counts: Vec<(u64, u64)> = keyed.iter().map(|k| k.1).collect();
+        let plot = bins.map(|_| Binned::Values {
+            values: keyed.iter().map(|k| k.0).collect(),
+            reference: counts.iter().map(|c| c.0).collect(),
+            current: counts.iter().map(|c| c.1).collect(),
+        });
+        return Ok((
+            counts_drift(select(DriftKind::Num, n_ref, counts.len()), &counts),
+            plot,
         ));
     }
     // six or more distinct values
     let test = select(DriftKind::Num, n_ref, 6);
-    let score = match test {
-        StatTest::Ks => {
-            let (r, c) = numeric::sorted_pair(reference, current);
-            ks::ks_2samp_sorted(&r, &c)
+    // Wasserstein's norm is the reference std in row order, taken before sorting.
+    let norm = (test == StatTest::Wasserstein)
+        .then(|| numeric::population_std(reference).max(wasserstein::STD_FLOOR));
+    let (r, c) = numeric::sorted_pair(reference, current);
+    let score = match (test, norm) {
+        (StatTest::Ks, _) => ks::ks_2samp_sorted(&r, &c),
+        (StatTest::Wasserstein, Some(norm)) => {
+            wasserstein::wasserstein_distance_sorted(&r, &c) / norm
         }
-        StatTest::Wasserstein => wasserstein_normed(reference, current),
         _ => unreachable!("select gives ks or wasserstein for more than 5 values"),
     };
-    Ok(ColumnDrift::new(test, score))
+    let plot = bins.map(|b| histogram::histogram(&r, &c, b));
+    Ok((ColumnDrift::new(test, score), plot))
 }
 
 /// The drift verdict of a categorical column from aligned `(reference, current)` counts per

@@ -56,6 +56,15 @@ fn data_fails() {
     .expect("validate.json");
     let alcohol = report.to_string();
     assert!(alcohol.contains("alcohol"), "{report}");
+    let page = repo.artifact(
+        "wine-classifier:validate",
+        "mlops-reports/wine-classifier/report.html",
+    );
+    assert!(
+        page.contains("id=\"overall\">✗ failed")
+            && page.contains("<h3 class=\"name\">alcohol</h3>"),
+        "{page}"
+    );
     assert!(
         srv.mlflow.runs_of(&experiment).is_empty(),
         "no MLflow run in {experiment}"

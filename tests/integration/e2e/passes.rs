@@ -89,6 +89,14 @@ fn wine_classifier_passes() {
         "{reported} vs {accuracy}"
     );
     assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
+    // the report page: validate's columns (through the artifacts evaluate needs) and the gates
+    let page = repo.artifact("wine-classifier:evaluate", &format!("{dir}/report.html"));
+    assert!(
+        page.contains("Quality gates: <span class=\"v ok\">✓ passed")
+            && page.contains("<h3 class=\"name\">alcohol</h3>")
+            && page.contains(&format!(">{run_id}</a>")),
+        "{page}"
+    );
     // register: the dotenv names the version the server has.
     let reg = repo.artifact("wine-classifier:register", &format!("{dir}/register.env"));
     assert_eq!(

@@ -3,6 +3,7 @@
 //! and `metrics.txt`; in a merge-request pipeline, then posts the note (`publish.rs`).
 
 mod note;
+mod page;
 mod publish;
 mod settings;
 
@@ -60,6 +61,9 @@ pub struct EvaluateArgs {
     /// The tracking URI (instead of `MLFLOW_TRACKING_URI` / `[mlflow] tracking_uri`).
     #[arg(long)]
     pub tracking_uri: Option<String>,
+    /// Leave the report page (`report.html`) as validate wrote it, without the gates.
+    #[arg(long, env = "MLOPS_NO_HTML")]
+    pub no_html: bool,
 }
 
 /// Why the gates could not be decided, or did not pass.
@@ -189,6 +193,10 @@ pub fn evaluate(args: &EvaluateArgs, ctx: &Context) -> Result<(), Error> {
         note: None,
     };
     artifacts::write_stage(&ctx.report_dir, Stage::Evaluate, &report, &files)?;
+    // The page first: the note links it when it exists.
+    if !args.no_html {
+        page::render(ctx, &report);
+    }
     publish::note(ctx, &client, report)?;
     match decision.status {
         Verdict::Pass => {

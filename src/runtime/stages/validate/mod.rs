@@ -12,7 +12,7 @@ use clap::Args;
 
 pub use self::report::{CheckEntry, ValidateReport};
 use self::settings::Settings;
-use crate::artifacts::{self, StageFiles};
+use crate::artifacts::{self, StageFiles, page};
 use crate::exit::Exit;
 use crate::runtime::checks;
 use crate::runtime::context::{CommonArgs, Context};
@@ -55,6 +55,17 @@ pub struct ValidateArgs {
     /// Read the data as this format instead of guessing from the extension.
     #[arg(long, env = "MLOPS_FORMAT", value_enum)]
     pub format: Option<Format>,
+    /// Write the report page here instead of `report.html` in the report directory.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "MLOPS_HTML",
+        conflicts_with = "no_html"
+    )]
+    pub html: Option<PathBuf>,
+    /// Write no report page (`report.html`, `validate.plots.json`).
+    #[arg(long, env = "MLOPS_NO_HTML")]
+    pub no_html: bool,
 }
 
 /// Why validate cannot run, or what it found.
@@ -104,33 +115,75 @@ pub fn validate(args: &ValidateArgs, ctx: &Context) -> Result<(), Error> {
     if let Some(model) = &ctx.model {
         dvc::pull_for_validate(model)?;
     }
-    let report = check(&settings)?;
+    let html = (!args.no_html).then(|| {
+        args.html
+            .clone()
+            .unwrap_or_else(|| ctx.report_dir.join(page::FILE))
+    });
+    let report = check(&settings, html.is_some())?;
     report::log_tables(&report);
     let files = StageFiles {
         junit: report::junit_cases(&report),
         ..StageFiles::default()
     };
     artifacts::write_stage(&ctx.report_dir, Stage::Validate, &report, &files)?;
+    let page = html.map(|path| write_page(&path, &report, ctx));
+    if args.no_html {
+        // plots of an earlier run would end up on evaluate's page next to these results
+        let _ = std::fs::remove_file(ctx.report_dir.join(page::PLOTS_FILE));
+    }
     let failed: Vec<String> = report
         .checks
         .iter()
         .filter(|c| c.status != "passed")
         .map(|c| c.name.clone())
         .collect();
+    // A page that cannot be written is bad usage (exit 2), and says so before the verdict.
+    let mut errors: Vec<Error> = page.and_then(Result::err).into_iter().collect();
     if failed.is_empty() {
         log::info(&format!(
             "validate: passed ({} rows, {} columns)",
             report.rows,
             report.columns.len()
         ));
-        Ok(())
     } else {
-        Err(ValidateError::ChecksFailed(failed).into())
+        errors.push(ValidateError::ChecksFailed(failed).into());
     }
+    Error::all(errors)
 }
 
-/// Reads the data and runs every check on it.
-fn check(s: &Settings) -> Result<ValidateReport, Error> {
+/// Writes `validate.plots.json` into the report directory (evaluate renders the page again
+/// from it) and the page to `path`.
+fn write_page(path: &Path, report: &ValidateReport, ctx: &Context) -> Result<(), Error> {
+    let plots = report::plots(report);
+    // compact: a hundred histograms pretty-printed would be mostly indentation
+    let text = format!("{plots}\n");
+    artifacts::write_file(&ctx.report_dir.join(page::PLOTS_FILE), &text).map_err(|source| {
+        artifacts::WriteError::Io {
+            dir: ctx.report_dir.clone(),
+            source,
+        }
+    })?;
+    let json = serde_json::to_value(report).map_err(|e| {
+        page::WritePageError::Page(page::PageError::Input {
+            file: "validate.json",
+            source: e,
+        })
+    })?;
+    let meta = page::Meta::from_env(ctx.model.as_ref().map(|m| m.name.as_str()));
+    let inputs = page::Inputs {
+        validate: Some(&json),
+        plots: Some(&plots),
+        ..page::Inputs::default()
+    };
+    page::write(path, &meta, &inputs)?;
+    log::info(&format!("report page: {}", path.display()));
+    Ok(())
+}
+
+/// Reads the data and runs every check on it; with `plots`, drift keeps each tested column's
+/// plot data.
+fn check(s: &Settings, plots: bool) -> Result<ValidateReport, Error> {
     // Suite problems are bad input: find them before the (slow) data read.
     let suite = s
         .expectations
@@ -154,7 +207,7 @@ fn check(s: &Settings) -> Result<ValidateReport, Error> {
     checks.extend(null_checks(&table, &columns));
     let drift = reference.as_ref().map(|r| {
         let _s = log::Section::start("mlops_drift", "drift against the reference", true);
-        drift_columns::compare(r, &table)
+        drift_columns::compare(r, &table, plots)
     });
     checks.extend(drift.as_ref().map(drift_check));
     let mut results = Vec::new();

@@ -66,6 +66,21 @@ pub struct ValidateReport {
     pub checks: Vec<CheckEntry>,
 }
 
+/// `validate.plots.json`: `{"columns": {<name>: plot}}` for every drift-tested column, in
+/// column order.
+pub(super) fn plots(r: &ValidateReport) -> Value {
+    let columns: serde_json::Map<String, Value> = r
+        .drift
+        .iter()
+        .flat_map(|d| d.columns.iter())
+        .filter_map(|(name, c)| {
+            let p = serde_json::to_value(c.plot.as_ref()?).ok()?;
+            Some((name.clone(), p))
+        })
+        .collect();
+    serde_json::json!({ "columns": columns })
+}
+
 fn f(x: Option<f64>) -> String {
     x.map_or_else(
         || "-".into(),
