@@ -97,6 +97,13 @@ fn two_merge_request_pipelines(
         "{text}"
     );
     assert!(text.contains("[job](https://"), "{text}");
+    // The page evaluate wrote, linked through the job's artifacts.
+    assert!(
+        text.contains(&format!("/artifacts/file/{REPORTS}/report.html)")),
+        "{text}"
+    );
+    let page = repo.artifact(WINE_JOBS[2], &format!("{REPORTS}/report.html"));
+    assert!(page.contains("wine-classifier"), "{page}");
     assert!(
         text.contains("**Data checks: ✅ passed** (133 rows)"),
         "validate's results reach evaluate: {text}"
