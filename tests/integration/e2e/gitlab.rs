@@ -3,9 +3,10 @@
 //! variable, against the GitLab replica ([`crate::gitlab`]) in each API generation it serves.
 //! The runtime derives the GitLab flavour and the tracking URI from them, as in a real job.
 
-use super::{Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, serial, timer};
+use super::{
+    Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, replica_tools, replica_vars, serial, timer,
+};
 use crate::gitlab::{Generation, Replica, TOKEN};
-use crate::harness;
 use crate::harness::kv_str;
 
 #[test]
@@ -19,25 +20,13 @@ fn wine_classifier_against_legacy_gitlab() {
 }
 
 fn wine_classifier_against(generation: Generation, name: &'static str) {
-    let Some(gcl) = harness::require_tool("gitlab-ci-local") else {
-        return;
-    };
-    if harness::require_tool("rsync").is_none() || harness::python().is_none() {
-        return;
-    }
+    let Some(gcl) = replica_tools() else { return };
     let _serial = serial();
     let _t = timer(name);
     let gl = Replica::start(generation);
     let repo = Repo::new("wine-classifier");
     let commit = repo.commit("wine-classifier");
-    let vars: Vec<(String, String)> = [
-        ("CI_API_V4_URL", gl.api_v4.as_str()),
-        ("CI_PROJECT_ID", "1"),
-        ("MLOPS_ACCESS_TOKEN", TOKEN),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    let vars = replica_vars(&gl);
 
     let p = gitlab_ci_local(&repo, &gcl, &vars, Vars::Cli, &[]);
     for job in WINE_JOBS {

@@ -11,28 +11,30 @@
 
 use serde_json::Value;
 
-use super::{Pipeline, Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, serial, servers, timer};
+use super::{
+    Pipeline, Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, replica_tools, replica_vars, serial,
+    servers, timer,
+};
 use crate::gitlab::{Generation, Replica, TOKEN};
-use crate::harness;
 
 const IID: u64 = 7;
 const MARKER: &str = "<!-- mlops:evaluate-note model=wine%2Dclassifier -->";
 const REPORTS: &str = "mlops-reports/wine-classifier";
 
 /// The predefined variables of a merge-request pipeline, as GitLab sets them.
-fn merge_request_vars(api_v4: &str) -> Vec<(String, String)> {
-    [
-        ("CI_PIPELINE_SOURCE", "merge_request_event"),
-        ("CI_MERGE_REQUEST_IID", "7"),
-        ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "main"),
-        ("CI_COMMIT_BRANCH", ""),
-        ("CI_API_V4_URL", api_v4),
-        ("CI_PROJECT_ID", "1"),
-        ("MLOPS_ACCESS_TOKEN", TOKEN),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect()
+fn merge_request_vars(gl: &Replica) -> Vec<(String, String)> {
+    let mut vars = replica_vars(gl);
+    vars.extend(
+        [
+            ("CI_PIPELINE_SOURCE", "merge_request_event"),
+            ("CI_MERGE_REQUEST_IID", "7"),
+            ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "main"),
+            ("CI_COMMIT_BRANCH", ""),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    vars
 }
 
 /// Validate, train and evaluate ran with these verdicts; register and promote never started.
@@ -133,16 +135,11 @@ fn two_merge_request_pipelines(
 
 #[test]
 fn merge_request_pipelines_against_gitlab() {
-    let Some(gcl) = harness::require_tool("gitlab-ci-local") else {
-        return;
-    };
-    if harness::require_tool("rsync").is_none() || harness::python().is_none() {
-        return;
-    }
+    let Some(gcl) = replica_tools() else { return };
     let _serial = serial();
     let _t = timer("merge_request_pipelines_against_gitlab");
     let gl = Replica::start(Generation::Current);
-    let vars = merge_request_vars(&gl.api_v4);
+    let vars = merge_request_vars(&gl);
     two_merge_request_pipelines(&gcl, &gl, &vars, &|| gl.versions("wine-classifier").len());
 }
 
@@ -153,7 +150,7 @@ fn merge_request_pipelines_on_mlflow() {
     let _t = timer("merge_request_pipelines_on_mlflow");
     let gl = Replica::start(Generation::Current);
     let registered = super::unique("mr-model");
-    let mut vars = merge_request_vars(&gl.api_v4);
+    let mut vars = merge_request_vars(&gl);
     vars.extend(
         [
             // Tracking on the suite's MLflow server; the notes go to GitLab's API.

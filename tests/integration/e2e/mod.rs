@@ -82,6 +82,28 @@ fn servers() -> Option<Servers> {
     })
 }
 
+/// What a scenario against the GitLab replica needs (no MLflow server): gitlab-ci-local,
+/// rsync and the harness' Python. `None` is a failure under `CI=true`.
+fn replica_tools() -> Option<PathBuf> {
+    let gcl = harness::require_tool("gitlab-ci-local")?;
+    harness::require_tool("rsync")?;
+    harness::python()?;
+    Some(gcl)
+}
+
+/// The variables a real GitLab job has for the replica: only its API URL, the project and
+/// the masked token; the runtime derives the GitLab flavour and tracking URI from them.
+fn replica_vars(gl: &crate::gitlab::Replica) -> Vec<(String, String)> {
+    [
+        ("CI_API_V4_URL", gl.api_v4.as_str()),
+        ("CI_PROJECT_ID", "1"),
+        ("MLOPS_ACCESS_TOKEN", crate::gitlab::TOKEN),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -16,8 +16,8 @@ use std::process::Command;
 use serde_json::Value;
 
 use super::{
-    Pipeline, Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, run_pipeline, run_pipeline_args,
-    serial, servers, timer, unique,
+    Pipeline, Repo, Vars, WINE_JOBS, dotenv, gitlab_ci_local, replica_tools, replica_vars,
+    run_pipeline, run_pipeline_args, serial, servers, timer, unique,
 };
 use crate::gitlab::{Generation, Replica, TOKEN};
 use crate::harness::{self, kv_str};
@@ -129,23 +129,11 @@ fn gitlab_production(gl: &Replica, model: &str) -> Option<String> {
 }
 
 fn promote_and_roll_back_against(generation: Generation, name: &'static str) {
-    let Some(gcl) = harness::require_tool("gitlab-ci-local") else {
-        return;
-    };
-    if harness::require_tool("rsync").is_none() || harness::python().is_none() {
-        return;
-    }
+    let Some(gcl) = replica_tools() else { return };
     let _serial = serial();
     let _t = timer(name);
     let gl = Replica::start(generation);
-    let vars: Vec<(String, String)> = [
-        ("CI_API_V4_URL", gl.api_v4.as_str()),
-        ("CI_PROJECT_ID", "1"),
-        ("MLOPS_ACCESS_TOKEN", TOKEN),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    let vars = replica_vars(&gl);
     let first = promoting_repo();
     first.commit("compare with production");
 
