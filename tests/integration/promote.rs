@@ -270,12 +270,7 @@ fn promote_moves_production_and_rolls_back_on_gitlab() {
 #[test]
 fn promote_exits_75_when_the_server_does_not_answer() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let uri = format!("http://127.0.0.1:{port}/api/v4/projects/1/ml/mlflow");
+    let uri = crate::harness::unreachable_mlflow_uri();
     let reports = tmp.path().join("r");
     std::fs::create_dir_all(&reports).expect("mkdir");
     std::fs::write(

@@ -386,12 +386,7 @@ fn sigterm_marks_killed() {
 #[test]
 fn server_down_exits_75_within_budget_and_never_shows_the_token() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let uri = format!("http://127.0.0.1:{port}/api/v4/projects/1/ml/mlflow");
+    let uri = crate::harness::unreachable_mlflow_uri();
     let token = "glpat-SECRET-token-123";
     let start = Instant::now();
     let o = stage(

@@ -123,6 +123,17 @@ pub fn python() -> Option<PathBuf> {
     }
 }
 
+/// An MLflow URI in GitLab's layout on a loopback port that nobody listens on: the port is
+/// bound, read and released again, so a connection is refused at once.
+pub fn unreachable_mlflow_uri() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    format!("http://127.0.0.1:{port}/api/v4/projects/1/ml/mlflow")
+}
+
 /// The MLflow tracking URI of the suite's server (`MLOPS_TEST_MLFLOW_URI`), checked alive.
 pub fn mlflow_uri() -> Option<String> {
     let Ok(uri) = std::env::var("MLOPS_TEST_MLFLOW_URI") else {
